@@ -1,0 +1,445 @@
+"""Content folder -> Course. Every problem becomes a Diagnostic with the line it concerns.
+
+Read top to bottom: decode the file, parse the front matter (YAML, with a line per key), cut the
+Markdown into explanation and question sections, let each question type parse its section, then
+check what spans files (duplicate ids, links, cycles). All problems are raised together.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from markdown_it.token import Token
+from pydantic import ValidationError
+
+from quizgen.attributes import AttributeSyntaxError, parse_attribute_line
+from quizgen.errors import ContentError, DiagnosticList
+from quizgen.markdown import structure_parser
+from quizgen.model import Concept, Course, CourseInfo, FrontMatter
+from quizgen.questions import TYPES
+from quizgen.questions.base import Block, QuestionSection, Subsection, describe_validation_error
+
+COURSE_FILE = "course.yml"
+QUESTIONS_HEADING = "questions"
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class LoadedFile:
+    """A concept and where its front-matter values sit, for checks that span files."""
+
+    concept: Concept
+    id_line: int
+    link_lines: dict[tuple[str, int], int] = field(default_factory=dict)
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+
+def load_course(content_dir: str | Path) -> Course:
+    """Load and validate a content folder; raise ContentError with every problem found."""
+    content_dir = Path(content_dir)
+    diagnostics = DiagnosticList()
+    loaded = []
+    for result, file_diagnostics in load_files(concept_files(content_dir)):
+        diagnostics.items.extend(file_diagnostics)
+        if result is not None:
+            loaded.append(result)
+    check_course(loaded, diagnostics)
+    info = load_course_info(content_dir, diagnostics)
+    if diagnostics.errors:
+        raise ContentError(diagnostics.items)
+    return Course(
+        title=info.title if info else content_dir.resolve().name,
+        description=info.description if info else "",
+        concepts=tuple(item.concept for item in loaded),
+    )
+
+
+def concept_files(content_dir: Path) -> list[Path]:
+    return sorted(
+        path for path in content_dir.rglob("*.md")
+        if not any(part.startswith((".", "_")) for part in path.relative_to(content_dir).parts)
+    )
+
+
+def load_files(paths: list[Path]) -> list[tuple[LoadedFile | None, list]]:
+    """Load each file, on every core for a large course: parsing Markdown is most of the time."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_load_one(path) for path in paths]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_load_one, paths, chunksize=max(1, len(paths) // (workers * 4))))
+
+
+def _load_one(path: Path) -> tuple[LoadedFile | None, list]:
+    diagnostics = DiagnosticList()
+    return load_concept_file(path, diagnostics), diagnostics.items
+
+
+# --- one file -------------------------------------------------------------------------------------
+
+
+def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | None:
+    shown = str(path)
+    text = read_text(path, shown, diagnostics)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    tokens = structure_parser().parse(text)
+    if not tokens or tokens[0].type != "front_matter" or tokens[0].map[0] != 0:
+        diagnostics.error(shown, 1, "missing front matter: start the file with '---', then id: and title:, then '---'")
+        return None
+    yaml_first_line = tokens[0].map[0] + 2
+    data, node = parse_yaml(tokens[0].content, shown, yaml_first_line, diagnostics)
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        diagnostics.error(shown, yaml_first_line, "the front matter must be a mapping of fields (id: ..., title: ...)")
+        return None
+    key_line = _key_lines(node, yaml_first_line)
+    front = _validate_front_matter(data, node, yaml_first_line, shown, diagnostics)
+
+    blocks = top_level_blocks(tokens[1:])
+    explanation_blocks, question_blocks, questions_line = split_questions(blocks, lines, shown, diagnostics)
+    explanation = _source(lines, explanation_blocks)
+    if not explanation:
+        line = min(tokens[0].map[1] + 1, len(lines))
+        diagnostics.error(shown, line, "the explanation is empty: write it after the front matter")
+    questions = parse_questions(question_blocks, lines, shown, diagnostics)
+
+    if front is None or not explanation or questions is None:
+        return None
+    if not front.lab:
+        for question in questions:
+            if question.claim:
+                diagnostics.error(shown, question.line - 1, f"question '{question.id}' names claim "
+                                  f"'{question.claim}' but the concept has no lab: add lab: to the front matter")
+    concept = Concept(**front.model_dump(), explanation=explanation, questions=tuple(questions), path=shown)
+    link_lines = {
+        (name, index): _yaml_line(node, (name, index), yaml_first_line)
+        for name in ("related", "learn_after")
+        for index in range(len(getattr(front, name)))
+    }
+    return LoadedFile(concept, key_line.get("id", 1), link_lines, key_line)
+
+
+def read_text(path: Path, shown: str, diagnostics: DiagnosticList) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diagnostics.error(shown, 1, f"cannot read the file: {exc.strerror}")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        diagnostics.error(shown, line, f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded); "
+                                       "save it with UTF-8 encoding")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_yaml(text: str, shown: str, first_line: int, diagnostics: DiagnosticList):
+    """(data, node) of a YAML document; (None, None) after reporting malformed YAML at its line."""
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark else 0)
+        diagnostics.error(shown, line, f"malformed YAML: {exc.problem or exc.context}")
+        return None, None
+    except yaml.reader.ReaderError as exc:
+        line = first_line + text[: exc.position].count("\n")
+        diagnostics.error(shown, line, f"malformed YAML: control character #x{exc.character:04x} is not allowed")
+        return None, None
+    except yaml.YAMLError as exc:
+        diagnostics.error(shown, first_line, "malformed YAML: " + " ".join(str(exc).split()))
+        return None, None
+    finally:
+        loader.dispose()
+    if data is None:
+        diagnostics.error(shown, first_line, "the YAML is empty: it needs at least id: and title:")
+        return None, None
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key, _value in node.value:
+            line = first_line + key.start_mark.line
+            if key.value in seen:
+                diagnostics.error(shown, line, f"duplicate field '{key.value}' (first on line {seen[key.value]})")
+            seen.setdefault(key.value, line)
+    return data, node
+
+
+def _key_lines(node: yaml.Node, first_line: int) -> dict[str, int]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): first_line + key.start_mark.line for key, _ in node.value}
+
+
+def _yaml_line(node: yaml.Node, loc: tuple, first_line: int) -> int:
+    """The line of the YAML value at ``loc`` (a pydantic error location), or its nearest parent's."""
+    line = first_line + node.start_mark.line
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+            if match is None:
+                break
+            line = first_line + match[0].start_mark.line
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = first_line + node.start_mark.line
+        else:
+            break
+    return line
+
+
+def _validate_front_matter(data, node, first_line, shown, diagnostics) -> FrontMatter | None:
+    try:
+        return FrontMatter.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            line = first_line - 1 if error["type"] == "missing" else _yaml_line(node, error["loc"], first_line)
+            diagnostics.error(shown, line, describe_validation_error(error, FrontMatter))
+        return None
+
+
+# --- Markdown structure ---------------------------------------------------------------------------
+
+
+def top_level_blocks(tokens: list[Token]) -> list[Block]:
+    blocks, current, depth = [], [], 0
+    for token in tokens:
+        current.append(token)
+        depth += token.nesting
+        if depth == 0:
+            blocks.append(Block(current))
+            current = []
+    return blocks
+
+
+def _heading(block: Block, tag: str) -> str | None:
+    """The heading's text on one line if ``block`` is a heading of level ``tag`` (h2, h3, h4).
+
+    A paragraph underlined with '---' is a heading too (setext), so the text may span lines.
+    """
+    if block.type == "heading" and block.tokens[0].tag == tag:
+        return " ".join(block.tokens[1].content.split())
+    return None
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _source(lines: list[str], blocks: list[Block]) -> str:
+    if not blocks:
+        return ""
+    return "\n".join(lines[blocks[0].start : blocks[-1].end]).strip()
+
+
+def split_questions(blocks, lines, shown, diagnostics):
+    """(explanation blocks, question-area blocks, line of '## Questions' or None)."""
+    for index, block in enumerate(blocks):
+        if (_heading(block, "h2") or "").casefold() == QUESTIONS_HEADING:
+            rest = blocks[index + 1 :]
+            for later in rest:
+                if _heading(later, "h2") is not None:
+                    diagnostics.error(shown, later.start + 1, f"'## {_quoted(_heading(later, 'h2'))}' comes after "
+                                      "'## Questions': the questions must be the file's last section")
+            return blocks[:index], [b for b in rest if _heading(b, "h2") is None], block.start + 1
+    return blocks, [], None
+
+
+def attribute_line_above(blocks: list[Block], index: int) -> Block | None:
+    """The paragraph written directly above the heading at ``index`` if it looks like ``{...}``."""
+    if index == 0:
+        return None
+    above = blocks[index - 1]
+    if above.type != "paragraph" or above.end != blocks[index].start:
+        return None
+    return above if above.tokens[1].content.rstrip().split("\n")[-1].lstrip().startswith("{") else None
+
+
+def parse_questions(blocks: list[Block], lines: list[str], shown: str, diagnostics: DiagnosticList):
+    """Parse every question section; None if any question has an error (all are reported)."""
+    sections: list[QuestionSection] = []
+    attribute_blocks = set()
+    broken = False
+    for index, block in enumerate(blocks):
+        title = _heading(block, "h3")
+        if title is not None:
+            heading_line = block.start + 1
+            above = attribute_line_above(blocks, index)
+            attrs = read_attribute_line(above, heading_line, shown, diagnostics)
+            if above is not None:
+                attribute_blocks.add(id(above))
+            broken |= attrs is None
+            sections.append(QuestionSection(shown, lines, title, heading_line, attrs or {}, heading_line - 1, []))
+        elif index + 1 < len(blocks) and attribute_line_above(blocks, index + 1) is block \
+                and _heading(blocks[index + 1], "h3") is not None:
+            continue  # the attribute line of the next question, read with its heading
+        elif not sections:
+            diagnostics.error(shown, block.start + 1, "text between '## Questions' and the first question: "
+                              "each question starts with an attribute line and a '###' heading")
+            broken = True
+        elif _heading(block, "h4") is not None:
+            name = _heading(block, "h4")
+            key = name.casefold()
+            if key in sections[-1].subsections:
+                diagnostics.error(shown, block.start + 1, f"duplicate section '#### {name}'")
+            sections[-1].subsections[key] = Subsection(name, block.start + 1, [])
+        elif sections[-1].subsections:
+            list(sections[-1].subsections.values())[-1].blocks.append(block)
+        else:
+            sections[-1].body.append(block)
+
+    questions, seen = [], {}
+    for section in sections:
+        if not section.attrs:
+            continue
+        question = parse_question(section)
+        diagnostics.items.extend(section.diagnostics.items)
+        if question is None:
+            broken = True
+            continue
+        if question.id in seen:
+            diagnostics.error(shown, section.attrs_line, f"duplicate question id '{question.id}' "
+                              f"(first used on line {seen[question.id]})")
+            broken = True
+        seen.setdefault(question.id, section.attrs_line)
+        questions.append(question)
+    return None if broken else questions
+
+
+def read_attribute_line(block: Block | None, heading_line: int, shown: str, diagnostics: DiagnosticList):
+    """The attributes above a question heading, or None after reporting what is wrong with them."""
+    if block is None:
+        diagnostics.error(shown, heading_line, "a question needs an attribute line directly above its "
+                          "heading, like {#question-id type=choice}")
+        return None
+    text = block.tokens[1].content.strip()
+    if "\n" in text:
+        diagnostics.error(shown, heading_line - 1, "leave a blank line above the attribute line")
+        return None
+    try:
+        return parse_attribute_line(text)
+    except AttributeSyntaxError as exc:
+        diagnostics.error(shown, heading_line - 1, f"malformed attribute line: {exc}")
+        return None
+
+
+def parse_question(section: QuestionSection):
+    kind = section.attrs.get("type")
+    if kind is None:
+        section.error(section.attrs_line, f"the attribute line needs a type: one of {', '.join(TYPES)}")
+        return None
+    if kind not in TYPES:
+        section.error(section.attrs_line, f"unknown question type '{kind}' (expected one of {', '.join(TYPES)})")
+        return None
+    if "id" not in section.attrs:
+        section.error(section.attrs_line, "the question needs an id: start the attribute line with {#question-id ...")
+        return None
+    return TYPES[kind].parse(section)
+
+
+# --- checks that span files -----------------------------------------------------------------------
+
+
+def check_course(loaded: list[LoadedFile], diagnostics: DiagnosticList) -> None:
+    by_id: dict[str, LoadedFile] = {}
+    for item in loaded:
+        concept = item.concept
+        if concept.id in by_id:
+            first = by_id[concept.id]
+            diagnostics.error(concept.path, item.id_line, f"duplicate concept id '{concept.id}' "
+                              f"(also in {first.concept.path}:{first.id_line})")
+        by_id.setdefault(concept.id, item)
+    for item in loaded:
+        check_links(item, by_id, diagnostics)
+    check_cycles(loaded, by_id, diagnostics)
+
+
+def check_links(item: LoadedFile, by_id: dict[str, LoadedFile], diagnostics: DiagnosticList) -> None:
+    concept = item.concept
+    for name in ("related", "learn_after"):
+        for index, link in enumerate(getattr(concept, name)):
+            line = item.link_lines[(name, index)]
+            target_id, _, question_id = link.partition("#")
+            target = by_id.get(target_id)
+            if target is None:
+                diagnostics.error(concept.path, line, f"{name} names unknown concept '{target_id}'")
+            elif question_id and target.concept.question(question_id) is None:
+                diagnostics.error(concept.path, line, f"{name}: concept '{target_id}' has no question '{question_id}'")
+            elif target_id == concept.id and not question_id:
+                diagnostics.error(concept.path, line, f"{name}: a concept cannot name itself")
+
+
+def learn_after_graph(concepts) -> dict[str, list[str]]:
+    """Concept id -> concept ids it sends the learner to next (links to its own questions excluded)."""
+    graph = {}
+    for concept in concepts:
+        targets = [link.partition("#")[0] for link in concept.learn_after]
+        graph[concept.id] = list(dict.fromkeys(t for t in targets if t != concept.id))
+    return graph
+
+
+def check_cycles(loaded: list[LoadedFile], by_id: dict[str, LoadedFile], diagnostics: DiagnosticList) -> None:
+    """Report each learn_after cycle once, at the learn_after line of the concept it returns to."""
+    graph = learn_after_graph(item.concept for item in by_id.values())
+    done: set[str] = set()
+    reported: set[frozenset] = set()
+    for root in graph:
+        if root in done:
+            continue
+        # Iterative depth-first search: a long chain of concepts must not hit the recursion limit.
+        path, on_path, pending = [root], {root}, [iter(graph[root])]
+        while pending:
+            target = next(pending[-1], None)
+            if target is None:
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                pending.pop()
+                continue
+            if target not in graph or target in done:
+                continue
+            if target in on_path:
+                cycle = path[path.index(target):] + [target]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    item = by_id[target]
+                    line = item.field_lines.get("learn_after", item.id_line)
+                    diagnostics.error(item.concept.path, line, "learn_after forms a cycle: " + " → ".join(cycle))
+                continue
+            path.append(target)
+            on_path.add(target)
+            pending.append(iter(graph[target]))
+
+
+def load_course_info(content_dir: Path, diagnostics: DiagnosticList) -> CourseInfo | None:
+    path = content_dir / COURSE_FILE
+    if not path.is_file():
+        return None
+    shown = str(path)
+    text = read_text(path, shown, diagnostics)
+    if text is None:
+        return None
+    data, node = parse_yaml(text, shown, 1, diagnostics)
+    if data is None:
+        return None
+    try:
+        return CourseInfo.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            line = 1 if error["type"] == "missing" else _yaml_line(node, error["loc"], 1)
+            diagnostics.error(shown, line, describe_validation_error(error, CourseInfo))
+        return None

@@ -1,0 +1,55 @@
+"""A number, with an absolute or relative tolerance and a unit; may name the lab metric it comes from."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import Field, StringConstraints, model_validator
+from typing_extensions import Annotated
+
+from quizgen.questions.base import (
+    METRIC_PATTERN, QuestionAttrs, QuestionBody, QuestionSection, build_question, check_sections, split_options,
+)
+
+NAME = "numeric"
+
+
+class NumericAttrs(QuestionAttrs):
+    type: Literal["numeric"]
+    answer: float = Field(allow_inf_nan=False, description="The correct value.")
+    tolerance: float | None = Field(None, ge=0, description="Accepted absolute error.")
+    relative_tolerance: float | None = Field(
+        None, ge=0, description="Accepted error as a fraction of the answer (0.05 = 5%)."
+    )
+    unit: str | None = Field(None, description="Unit the answer is given in.")
+    metric: Annotated[str, StringConstraints(pattern=METRIC_PATTERN)] | None = Field(
+        None, description="The lab metric the answer comes from, e.g. moderate.relative_drift."
+    )
+
+    @model_validator(mode="after")
+    def _one_tolerance(self):
+        if self.tolerance is not None and self.relative_tolerance is not None:
+            raise ValueError("give either tolerance or relative_tolerance, not both")
+        return self
+
+
+class NumericQuestion(NumericAttrs, QuestionBody):
+    @property
+    def margin(self) -> float:
+        """The largest accepted distance from the answer."""
+        if self.relative_tolerance is not None:
+            return abs(self.answer) * self.relative_tolerance
+        return self.tolerance or 0.0
+
+    def accepts(self, value: float) -> bool:
+        # A tiny slack so that 0.1 + 0.2 style rounding never rejects an exact boundary answer.
+        return math.isfinite(value) and abs(value - self.answer) <= self.margin * (1 + 1e-9) + 1e-12
+
+
+def parse(section: QuestionSection) -> NumericQuestion | None:
+    check_sections(section, ("explanation",))
+    stem_blocks, options = split_options(section)
+    if options is not None:
+        section.error(options.start + 1, "a numeric question has no options: put the value in answer=")
+    return build_question(section, NumericAttrs, NumericQuestion, stem_blocks, {})

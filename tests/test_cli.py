@@ -1,0 +1,89 @@
+"""The command line as a user meets it: plain sentences, path:line diagnostics, exit codes, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import yaml
+from click.testing import CliRunner
+
+from conftest import FIXTURES, ROOT
+from quizgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_check_clean_course_prints_a_one_line_summary():
+    result = run("check", str(FIXTURES / "courses" / "full"))
+    assert result.exit_code == 0
+    assert result.output.strip().endswith(
+        "3 concepts, 9 questions (2 choice, 2 multi, 1 truefalse, 2 numeric, 1 short, 1 critique)"
+    )
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_check_bad_course_prints_every_diagnostic_and_exits_1(monkeypatch):
+    monkeypatch.chdir(FIXTURES / "bad" / "many-errors")
+    result = run("check", ".")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[:-1] == (FIXTURES / "bad" / "many-errors" / "expected").read_text().splitlines()
+    assert lines[-1] == "3 errors in 2 files"
+
+
+def test_check_missing_folder_is_a_plain_sentence():
+    result = run("check", "no-such-folder")
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: the content folder 'no-such-folder' does not exist"
+
+
+def test_check_empty_folder_says_there_is_nothing(tmp_path):
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 1
+    assert "no concept files (*.md)" in result.output
+
+
+def test_real_console_script_never_shows_a_traceback(tmp_path):
+    (tmp_path / "x.md").write_bytes(b"---\nid: [\n---\n\xff\xfe")
+    result = subprocess.run([sys.executable, "-m", "quizgen", "check", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"{tmp_path / 'x.md'}:4: the file is not UTF-8")
+
+
+def test_check_does_not_import_torch():
+    code = (
+        "import sys\nfrom quizgen.cli import cli\n"
+        f"try:\n    cli(['check', {str(ROOT / 'content')!r}])\nexcept SystemExit as exit:\n    assert exit.code in (0, None)\n"
+        "heavy = sorted(m for m in ('torch', 'transformers', 'numpy') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_schema_validates_the_seed_course_front_matter():
+    result = run("schema", "--part", "front-matter")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((ROOT / "content").glob("*.md")):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+        assert not list(validator.iter_errors(front)), path
+    assert list(validator.iter_errors({"id": "x", "title": "t", "learn-after": []}))
+
+
+def test_schema_of_question_attributes_knows_every_type():
+    schemas = json.loads(run("schema").output)
+    assert set(schemas) == {"front_matter", "question"}
+    validator = jsonschema.Draft202012Validator(schemas["question"])
+    assert not list(validator.iter_errors({"id": "q", "type": "numeric", "answer": 0.5, "tolerance": 0.1}))
+    assert list(validator.iter_errors({"id": "q", "type": "numeric"}))  # no answer
+    assert list(validator.iter_errors({"id": "q", "type": "essay"}))
+    kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in schemas["question"]["oneOf"]}
+    assert len(kinds) == 6

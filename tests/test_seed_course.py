@@ -1,0 +1,69 @@
+"""The course shipped in content/ is real: it loads clean and holds what the seed page names."""
+
+from collections import Counter
+
+import pytest
+
+from conftest import ROOT
+from quizgen.loader import load_course
+
+SEED_TAGS = {
+    "Ch.3 Prompting - Foundations of Large Language Models",
+    "Foundations of Large Language Models",
+    "Foundations of Large Language Models Course",
+    "Computing Sciences",
+}
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_course(ROOT / "content")
+
+
+def test_the_three_seed_concepts_with_their_tags_and_links(course):
+    ids = ["parameter-initialization", "sft-objective", "ift-vs-pretraining"]
+    assert [c.id for c in course.concepts][:3] == ids
+    for concept in course.concepts[:3]:
+        assert set(concept.tags) == SEED_TAGS
+        assert set(concept.related) == set(ids) - {concept.id}
+        assert concept.lab
+    first = course.concept("parameter-initialization")
+    assert first.title == "Parameter Initialization and Moderate Adjustment in Fine-Tuning"
+    assert {"parameter-initialization#aggressive-risk", "parameter-initialization#diagnosing-degradation",
+            "parameter-initialization#critiquing-strategy"} <= set(first.learn_after)
+
+
+def test_each_concept_has_six_questions_of_four_types_with_feedback(course):
+    for concept in course.concepts:
+        assert len(concept.questions) >= 6, concept.id
+        assert len(Counter(q.type for q in concept.questions)) >= 4, concept.id
+        for question in concept.questions:
+            assert question.explanation.strip()
+            for option in getattr(question, "options", ()):
+                assert option.feedback, f"{concept.id}#{question.id}: option without feedback"
+
+
+def test_every_seed_item_is_a_question_of_the_right_type(course):
+    def question(concept_id, question_id):
+        found = course.concept(concept_id).question(question_id)
+        assert found is not None, f"{concept_id}#{question_id}"
+        return found
+
+    risk = question("parameter-initialization", "aggressive-risk")
+    assert risk.type == "choice" and "catastrophic forgetting" in risk.correct_option.text.lower()
+    assert question("parameter-initialization", "chatbot-strategy").type == "choice"
+    assert question("parameter-initialization", "diagnosing-degradation").type == "choice"
+    critique = question("parameter-initialization", "critiquing-strategy")
+    assert critique.type == "critique" and len(critique.rubric) >= 2 and critique.exemplar
+    assert question("sft-objective", "ift-objective").type == "choice"
+    relation = question("ift-vs-pretraining", "pretraining-adaptation-relationship")
+    assert relation.type == "choice" and relation.stem.startswith("A machine learning team")
+    must_differ = question("ift-vs-pretraining", "methodology-must-differ")
+    assert must_differ.type == "truefalse" and must_differ.answer is False
+    assert "substantially smaller" in " ".join(must_differ.stem.split())
+
+
+def test_the_sft_objective_is_written_out_in_math(course):
+    explanation = course.concept("sft-objective").explanation
+    assert "\\log \\Pr_\\theta(y \\mid x)" in explanation or "\\log \\Pr_{\\theta}(y \\mid x)" in explanation
+    assert "$$" in explanation
