@@ -5,22 +5,35 @@ VENV ?= .venv
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup run test clean
+.PHONY: setup test-setup system-packages run test clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[lab,test]"
+	$(PIP) "$(TORCH)"
+	$(PIP) -e ".[lab,test]"
 	touch $@
+
+# The tests drive a real browser (Debian's chromium) and run the Nu HTML Checker (Java), axe-core and
+# gift-pegjs from npm. apt-get needs root, as CI has; elsewhere install chromium yourself.
+system-packages:
+	@command -v chromium >/dev/null && command -v java >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless >/dev/null)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $@
+
+test-setup: setup system-packages node_modules/.installed
 
 run: setup
 	$(BIN)/quizgen check content
 
-test: setup
+test: test-setup
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) build node_modules .pytest_cache .hypothesis

@@ -48,22 +48,79 @@ def schema(part: str) -> None:
     click.echo(json.dumps(chosen, indent=2, ensure_ascii=False))
 
 
-def load_or_exit(content_dir: Path):
-    """The course, or every diagnostic on stderr and exit status 1."""
-    from quizgen.loader import concept_files, load_course
+@cli.command()
+@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
+              help="The course folder.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="The build folder: site/, notebooks/ and export/<format>/ go in it.")
+@click.option("--format", "formats", multiple=True, metavar="NAME",
+              help="Build only these formats (repeatable); default: all of them.")
+def build(content_dir: Path, out: Path, formats: tuple[str, ...]) -> None:
+    """Build the quiz site, the lab notebooks and every export from CONTENT."""
+    from quizgen.formats import FORMATS
+
+    chosen = list(formats) or list(FORMATS)
+    run_build(content_dir, out, chosen)
+
+
+@cli.command()
+@click.option("--format", "format_name", required=True, metavar="NAME|all",
+              help="The export format, or all of them.")
+@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="The build folder; files go to OUT/export/<format>/.")
+def export(format_name: str, content_dir: Path, out: Path) -> None:
+    """Write instructor exports (LMS packages, answer keys, item bank)."""
+    from quizgen.formats import names
+
+    exports = names("export")
+    chosen = exports if format_name == "all" else [format_name]
+    run_build(content_dir, out, chosen)
+
+
+def run_build(content_dir: Path, out: Path, formats: list[str]) -> None:
+    from quizgen.build import build as build_course
+    from quizgen.formats import FORMATS
+
+    unknown = [name for name in formats if name not in FORMATS]
+    if unknown:
+        raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
+    check_content_dir(content_dir)
+    try:
+        report = build_course(content_dir, out, formats)
+    except ContentError as exc:
+        report_diagnostics(exc)
+    for name, folder in report.written.items():
+        click.echo(f"{name}: {folder}")
+
+
+def check_content_dir(content_dir: Path) -> None:
+    from quizgen.loader import concept_files
 
     if not content_dir.is_dir():
         raise click.ClickException(f"the content folder '{content_dir}' does not exist")
     if not concept_files(content_dir):
         raise click.ClickException(f"no concept files (*.md) in '{content_dir}'")
+
+
+def report_diagnostics(exc: ContentError):
+    """Every diagnostic on stderr, a count, and exit status 1."""
+    for diagnostic in exc.diagnostics:
+        click.echo(str(diagnostic), err=True)
+    errors = [d for d in exc.diagnostics if d.severity == "error"]
+    click.echo(f"{plural(len(errors), 'error')} in {plural(len({d.path for d in errors}), 'file')}", err=True)
+    sys.exit(1)
+
+
+def load_or_exit(content_dir: Path):
+    """The course, or every diagnostic on stderr and exit status 1."""
+    from quizgen.loader import load_course
+
+    check_content_dir(content_dir)
     try:
         return load_course(content_dir)
     except ContentError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(str(diagnostic), err=True)
-        errors = [d for d in exc.diagnostics if d.severity == "error"]
-        click.echo(f"{plural(len(errors), 'error')} in {plural(len({d.path for d in errors}), 'file')}", err=True)
-        sys.exit(1)
+        report_diagnostics(exc)
 
 
 def plural(count: int, noun: str) -> str:

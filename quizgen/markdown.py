@@ -1,26 +1,33 @@
-"""The project's one Markdown dialect: CommonMark + tables + front matter + math.
+"""The project's one Markdown dialect: CommonMark + tables + front matter + ``$…$`` / ``$$…$$`` math.
 
-The loader only needs the block structure and each block's line span (``Token.map``), so it uses a
-parser with inline parsing switched off; the raw Markdown of every stem, option and explanation is
-kept as text and rendered by the output formats.
+Two uses:
+- loading: only the block structure and each block's line span (``Token.map``) are needed, so the
+  loader's parser runs with inline parsing switched off;
+- rendering: ``render_markdown(text, math=...)`` turns the raw Markdown kept in the Course into HTML
+  for an output format. Raw HTML in content is escaped, never passed through: course text is data.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
+from typing import Literal
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+MathStyle = Literal["tex", "mathml"]
 
-def _dialect() -> MarkdownIt:
-    return (
-        MarkdownIt("commonmark")
-        .enable("table")
-        .use(front_matter_plugin)
-        .use(dollarmath_plugin, allow_space=True, double_inline=True)
-    )
+
+def _dialect(math_renderers: tuple | None = None) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.use(front_matter_plugin)
+    options = {"allow_space": True, "double_inline": True}
+    if math_renderers:
+        options |= {"renderer": math_renderers[0]}
+    md.use(dollarmath_plugin, **options)
+    return md
 
 
 @lru_cache(maxsize=1)
@@ -29,3 +36,37 @@ def structure_parser() -> MarkdownIt:
     md = _dialect()
     md.disable("inline")
     return md
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _math_tex(content: str, options: dict) -> str:
+    """TeX between \\( … \\) or \\[ … \\]: what KaTeX's auto-render and the MathJax filters of Moodle
+    and Canvas look for, and still readable as TeX where no script runs. The plugin wraps it in
+    <span class="math inline"> or <div class="math block">."""
+    if options.get("display_mode"):
+        return f"\\[{escape(content.strip())}\\]"
+    return f"\\({escape(content.strip())}\\)"
+
+
+def _math_mathml(content: str, options: dict) -> str:
+    from latex2mathml.converter import convert
+
+    return convert(content.strip(), display="block" if options.get("display_mode") else "inline")
+
+
+_MATH = {"tex": _math_tex, "mathml": _math_mathml}
+
+
+@lru_cache(maxsize=None)
+def _renderer(math: MathStyle) -> MarkdownIt:
+    return _dialect((_MATH[math],))
+
+
+def render_markdown(text: str, math: MathStyle = "tex", inline: bool = False) -> str:
+    """HTML for a piece of course Markdown. ``inline`` drops the wrapping <p> of a one-paragraph text."""
+    md = _renderer(math)
+    if inline:
+        return md.renderInline(text)
+    return md.render(text)
