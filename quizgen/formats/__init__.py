@@ -11,7 +11,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-FORMATS: dict[str, str] = {}
+FORMATS: dict[str, str] = {
+    "canvas": "quizgen.formats.canvas",
+    "qti21": "quizgen.formats.qti21",
+    "moodle": "quizgen.formats.moodle",
+    "gift": "quizgen.formats.gift",
+    "key": "quizgen.formats.key",
+    "csv": "quizgen.formats.csv",
+    "critique": "quizgen.formats.critique",
+}
 
 
 def get_format(name: str) -> ModuleType:

@@ -1,0 +1,48 @@
+"""Canvas: one QTI 1.2 zip per quiz (a quiz per concept, plus one for the whole course).
+
+Layout Canvas imports: imsmanifest.xml, <id>/assessment_meta.xml (Canvas quiz settings) and
+<id>/<id>.xml (the QTI questestinterop). Math is left as \\( … \\) for Canvas's MathJax.
+A critique becomes an essay question; its rubric and exemplar go in the general feedback,
+which Canvas shows to graders in SpeedGrader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quizgen.formats.common import html, quizzes, render, stable_id, zip_bytes
+
+NAME = "canvas"
+KIND = "export"
+CANVAS_TYPES = {
+    "choice": "multiple_choice_question",
+    "multi": "multiple_answers_question",
+    "truefalse": "true_false_question",
+    "numeric": "numerical_question",
+    "short": "short_answer_question",
+    "critique": "essay_question",
+}
+
+
+def general_feedback(question) -> str:
+    """The explanation; for a critique also the rubric and the exemplar, for the grader."""
+    parts = [html(question.explanation)]
+    if question.type == "critique":
+        parts.append(render(NAME, "rubric.html", question=question))
+    return "\n".join(parts)
+
+
+def quiz_files(quiz) -> dict[str, str]:
+    ident = stable_id("assessment", quiz.id)
+    context = {"quiz": quiz, "ident": ident, "CANVAS_TYPES": CANVAS_TYPES, "general_feedback": general_feedback,
+               "shuffle_answers": all(getattr(q, "shuffle", True) for _, q in quiz.items)}
+    return {
+        "imsmanifest.xml": render(NAME, "imsmanifest.xml", **context),
+        f"{ident}/assessment_meta.xml": render(NAME, "assessment_meta.xml", **context),
+        f"{ident}/{ident}.xml": render(NAME, "assessment.xml", **context),
+    }
+
+
+def write(course, results, out_dir: Path) -> None:
+    for quiz in quizzes(course):
+        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(quiz_files(quiz)))

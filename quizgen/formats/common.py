@@ -1,0 +1,141 @@
+"""What the export formats share: quizzes, content-derived ids, rendered text, templates, zips.
+
+Every export renders the same Course; nothing here re-reads Markdown files. Rendered text is
+cached per (text, math style), so a stem shared by five formats is rendered once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from quizgen.markdown import MathStyle, render_markdown
+from quizgen.model import Concept, Course
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same course gives byte-identical zips
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """One importable quiz: a concept's questions, or the whole course's."""
+
+    id: str
+    title: str
+    description: str
+    items: tuple  # (Concept, Question) pairs
+
+    @property
+    def points(self) -> float:
+        return sum(question.points for _, question in self.items)
+
+
+def quizzes(course: Course) -> list[Quiz]:
+    per_concept = [
+        Quiz(concept.id, concept.title, concept.explanation.split("\n\n")[0],
+             tuple((concept, question) for question in concept.questions))
+        for concept in course.concepts if concept.questions
+    ]
+    everything = Quiz("all-concepts", course.title, course.description,
+                      tuple(pair for quiz in per_concept for pair in quiz.items))
+    return per_concept + [everything]
+
+
+def stable_id(*parts: str) -> str:
+    """An XML-safe id derived from content ids, identical on every export."""
+    return "g" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def full_id(concept: Concept, question) -> str:
+    return f"{concept.id}#{question.id}"
+
+
+@lru_cache(maxsize=65536)
+def html(text: str, math: MathStyle = "tex") -> str:
+    return render_markdown(text, math=math).strip() if text else ""
+
+
+@lru_cache(maxsize=65536)
+def inline_html(text: str, math: MathStyle = "tex") -> str:
+    """One-paragraph text (an option, a title) without its <p> wrapper."""
+    return render_markdown(text, math=math, inline=True).strip() if text else ""
+
+
+def number(value: float) -> str:
+    """A float as plain decimal text: no exponent, no trailing '.0' (XML Schema decimals)."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def correct_answers(question) -> list[str]:
+    """The correct answer(s) as text: what every format must agree on."""
+    if question.type in ("choice", "multi", "truefalse"):
+        return [option.text for option in question.options if option.correct]
+    if question.type == "numeric":
+        return [f"{number(question.answer)} ± {number(question.margin)}" + (f" {question.unit}" if question.unit else "")]
+    if question.type == "short":
+        return list(question.accepted)
+    return []  # critique: graded with the rubric
+
+
+@lru_cache(maxsize=None)
+def environment(format_name: str) -> jinja2.Environment:
+    """The format's templates; autoescape follows the file extension (.xml, .html yes; .md, .txt no)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([TEMPLATES_DIR / format_name, TEMPLATES_DIR / "common"]),
+        autoescape=jinja2.select_autoescape(["xml", "html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(html=html, inline_html=inline_html, number=number)
+    env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers)
+    return env
+
+
+def render(format_name: str, template: str, **context) -> str:
+    return environment(format_name).get_template(template).render(**context)
+
+
+def zip_bytes(files: dict[str, str | bytes]) -> bytes:
+    """A deterministic zip: sorted names, fixed dates and permissions."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            content = files[name]
+            archive.writestr(info, content.encode() if isinstance(content, str) else content)
+    return buffer.getvalue()
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def claim_evidence(results: dict, concept, question) -> dict | None:
+    """What the lab measured for the claim behind a question, or None when it names none.
+
+    Returns {"lab", "claim", "measured": bool, "passed", "description", "values"}; "measured" is False
+    when the lab's cached results are not there (run `quizgen verify`).
+    """
+    if not question.claim:
+        return None
+    lab_results = (results or {}).get(concept.lab) or {}
+    claims = lab_results.get("claims") or {}
+    if isinstance(claims, list):
+        claims = {claim.get("name"): claim for claim in claims}
+    found = claims.get(question.claim)
+    evidence = {"lab": concept.lab, "claim": question.claim, "measured": found is not None}
+    if found:
+        evidence |= {"passed": found.get("passed"), "description": found.get("description", ""),
+                     "values": found.get("values", {})}
+    return evidence

@@ -1,0 +1,53 @@
+"""Moodle XML: one file for the course, a category per concept, following Moodle's own format
+(docs.moodle.org "Moodle XML format" and the exports in ../shared/schemas/moodle-fixtures/).
+
+Math stays as \\( … \\) for Moodle's MathJax filter. Multi-answer scoring is Moodle's native
+partial credit: each right option +100/R %, each wrong one -100/R % (Moodle floors the total at 0),
+the same rule as the course model. Moodle's standard multichoice cannot say "all or nothing";
+such questions get -100 % per wrong option, which is the closest it has (noted in docs/exports.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quizgen.formats.common import render
+
+NAME = "moodle"
+KIND = "export"
+MOODLE_TYPES = {
+    "choice": "multichoice", "multi": "multichoice", "truefalse": "truefalse",
+    "numeric": "numerical", "short": "shortanswer", "critique": "essay",
+}
+
+
+def percent(value: float) -> str:
+    """A grade percentage the way Moodle writes it: 100, 50, 33.33333, -25."""
+    text = f"{value:.5f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fraction(question, option) -> str:
+    if question.type == "choice":
+        return "100" if option.correct else "0"
+    right = sum(o.correct for o in question.options)
+    if option.correct:
+        return percent(100 / right)
+    return "-100" if question.scoring == "all-or-nothing" else percent(-100 / right)
+
+
+def category_path(course_title: str, concept) -> str:
+    # Moodle splits category paths on "/"; a literal slash in a name is written "//".
+    names = [name.replace("/", "//") for name in (course_title, concept.title)]
+    return "$course$/top/" + "/".join(names)
+
+
+def rubric(question) -> str:
+    return render("moodle", "rubric.html", question=question)
+
+
+def write(course, results, out_dir: Path, name: str = "questions.xml") -> None:
+    categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
+    xml = render(NAME, "quiz.xml", categories=categories, MOODLE_TYPES=MOODLE_TYPES, fraction=fraction,
+                 rubric=rubric, category_path=lambda concept: category_path(course.title, concept))
+    (out_dir / name).write_text(xml, encoding="utf-8")

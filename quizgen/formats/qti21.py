@@ -1,0 +1,76 @@
+"""IMS QTI 2.1: one content package (zip) per quiz: an assessmentItem per question, an
+assessmentTest with a section per concept, and imsmanifest.xml. Math becomes MathML.
+
+Scoring follows the course model: multi uses a mapping (+points/right, -points/right per wrong
+choice, floored at 0) or match for all-or-nothing; numeric uses <equal> with the tolerance; short
+answers map case-insensitively. A critique is an extendedTextInteraction whose rubric and exemplar
+sit in a rubricBlock only scorers see.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from quizgen.formats.common import environment, full_id, html, inline_html, quizzes, stable_id, zip_bytes
+
+NAME = "qti21"
+KIND = "export"
+# markdown-it writes table alignment as style="text-align:…"; QTI's XHTML subset has no style attribute.
+_STYLE = re.compile(r' style="[^"]*"')
+
+
+@lru_cache(maxsize=65536)
+def xhtml(text: str) -> Markup:
+    return Markup(_STYLE.sub("", html(text, "mathml")))
+
+
+@lru_cache(maxsize=65536)
+def xhtml_inline(text: str) -> Markup:
+    return Markup(_STYLE.sub("", inline_html(text, "mathml")))
+
+
+def item_path(concept, question) -> str:
+    return f"items/{concept.id}/{question.id}.xml"
+
+
+def item_xml(concept, question) -> str:
+    env = _environment()
+    context = {"concept": concept, "question": question, "ident": stable_id("item", full_id(concept, question))}
+    if hasattr(question, "options"):
+        context["choice_ids"] = [f"choice{index + 1}" for index in range(len(question.options))]
+        right = sum(option.correct for option in question.options)
+        context["share"] = question.points / right if right else 0
+    if question.type == "critique":
+        context["rubric"] = Markup(env.get_template("rubric.xml").render(question=question))
+    return env.get_template("item.xml").render(**context)
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    env = environment(NAME).overlay()
+    env.filters.update(xhtml=xhtml, xhtml_inline=xhtml_inline)
+    return env
+
+
+def package(quiz) -> dict[str, str]:
+    env = _environment()
+    files = {item_path(c, q): item_xml(c, q) for c, q in quiz.items}
+    paths = {full_id(c, q): item_path(c, q) for c, q in quiz.items}
+    sections: list[tuple] = []
+    for concept, question in quiz.items:
+        if not sections or sections[-1][0] is not concept:
+            sections.append((concept, []))
+        sections[-1][1].append(question)
+    test_path = f"tests/{quiz.id}.xml"
+    files[test_path] = env.get_template("test.xml").render(quiz=quiz, sections=sections, paths=paths)
+    files["imsmanifest.xml"] = env.get_template("imsmanifest.xml").render(quiz=quiz, paths=paths, test_path=test_path)
+    return files
+
+
+def write(course, results, out_dir: Path) -> None:
+    for quiz in quizzes(course):
+        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(package(quiz)))
