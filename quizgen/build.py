@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizgen.formats import get_format
+from quizgen.forms import FORM_FORMATS, make_form
 from quizgen.loader import load_course
 from quizgen.model import Course
 
@@ -28,10 +29,16 @@ def target_dir(out: Path, name: str, kind: str) -> Path:
     return out / "export" / name if kind == "export" else out / kind
 
 
-def build(content: Path, out: Path, formats: list[str], results: dict | None = None) -> BuildReport:
-    """Render ``formats`` of the course in ``content`` under ``out``; raises ContentError on bad content."""
+def build(content: Path, out: Path, formats: list[str], results: dict | None = None,
+          forms: int = 0, seed: int = 0) -> BuildReport:
+    """Render ``formats`` of the course in ``content`` under ``out``; raises ContentError on bad content.
+
+    With ``forms`` > 0, the formats that support forms write form-1/ … form-N/ instead, each a
+    reproducible shuffle (``seed``) with its own answer key.
+    """
     course = load_course(content)
     results = {} if results is None else results
+    versions = [(f"form-{n}", make_form(course, seed, n)) for n in range(1, forms + 1)]
     report = BuildReport(course)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
@@ -41,7 +48,12 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
             module = get_format(name)
             folder = staging / name
             folder.mkdir()
-            module.write(course, results, folder)
+            if versions and name in FORM_FORMATS:
+                for label, form in versions:
+                    (folder / label).mkdir()
+                    module.write(form, results, folder / label)
+            else:
+                module.write(course, results, folder)
             staged[name] = (folder, target_dir(out, name, module.KIND))
         for name, (folder, target) in staged.items():
             replace_dir(folder, target)

@@ -24,16 +24,28 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("content_dir", type=CONTENT_DIR, default="content")
-def check(content_dir: Path) -> None:
-    """Load and validate every concept file in CONTENT_DIR (default: content)."""
-    course = load_or_exit(content_dir)
+@click.option("--strict", is_flag=True, help="Treat item-writing warnings as errors.")
+def check(content_dir: Path, strict: bool) -> None:
+    """Load and validate every concept file in CONTENT_DIR (default: content).
+
+    Also warns about item-writing flaws (correct option always in one position or always the
+    longest, "all of the above", options differing only in case)."""
+    from quizgen.lint import lint
     from quizgen.questions import TYPES
+
+    course = load_or_exit(content_dir)
+    warnings = lint(course)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    if strict and warnings:
+        click.echo(f"{plural(len(warnings), 'warning')} (--strict makes them errors)", err=True)
+        sys.exit(1)
 
     counts = Counter(question.type for _, question in course.questions)
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in TYPES if counts[kind])
     total = sum(counts.values())
     summary = f"{content_dir}: {plural(len(course.concepts), 'concept')}, {plural(total, 'question')}"
-    click.echo(summary + (f" ({by_type})" if total else ""))
+    click.echo(summary + (f" ({by_type})" if total else "") + (f", {plural(len(warnings), 'warning')}" if warnings else ""))
 
 
 @cli.command()
@@ -69,16 +81,19 @@ def build(content_dir: Path, out: Path, formats: tuple[str, ...]) -> None:
 @click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
               help="The build folder; files go to OUT/export/<format>/.")
-def export(format_name: str, content_dir: Path, out: Path) -> None:
-    """Write instructor exports (LMS packages, answer keys, item bank)."""
+@click.option("--forms", type=click.IntRange(0, 100), default=0, show_default=True,
+              help="Write N shuffled versions (form-1 … form-N), each with its own answer key.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same forms.")
+def export(format_name: str, content_dir: Path, out: Path, forms: int, seed: int) -> None:
+    """Write instructor exports (LMS packages, answer keys, item bank, critique prompts)."""
     from quizgen.formats import names
 
     exports = names("export")
     chosen = exports if format_name == "all" else [format_name]
-    run_build(content_dir, out, chosen)
+    run_build(content_dir, out, chosen, forms=forms, seed=seed)
 
 
-def run_build(content_dir: Path, out: Path, formats: list[str]) -> None:
+def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0) -> None:
     from quizgen.build import build as build_course
     from quizgen.formats import FORMATS
 
@@ -87,7 +102,7 @@ def run_build(content_dir: Path, out: Path, formats: list[str]) -> None:
         raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
     check_content_dir(content_dir)
     try:
-        report = build_course(content_dir, out, formats)
+        report = build_course(content_dir, out, formats, forms=forms, seed=seed)
     except ContentError as exc:
         report_diagnostics(exc)
     for name, folder in report.written.items():

@@ -47,6 +47,7 @@ class Course(Strict):
     title: str
     description: str = ""
     concepts: tuple[Concept, ...]
+    form: int | None = Field(None, description="Which shuffled form this is (quizgen.forms); None for the course.")
 
     def concept(self, concept_id: str) -> Concept | None:
         return next((c for c in self.concepts if c.id == concept_id), None)

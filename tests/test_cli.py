@@ -3,13 +3,16 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import yaml
 from click.testing import CliRunner
 
-from conftest import FIXTURES, ROOT
 from quizgen.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def run(*args):

@@ -7,9 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from quizgen.errors import ContentError
 from quizgen.loader import load_course
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
 
 SOURCES = sorted((FIXTURES / "courses" / "full").glob("*.md"))
 TEXTS = [path.read_text(encoding="utf-8") for path in SOURCES]

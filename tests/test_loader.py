@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, ROOT
 from quizgen.loader import load_course
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def test_full_fixture_loads_every_field(full_course):

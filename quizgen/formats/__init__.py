@@ -12,6 +12,7 @@ import importlib
 from types import ModuleType
 
 FORMATS: dict[str, str] = {
+    "site": "quizgen.formats.site",
     "canvas": "quizgen.formats.canvas",
     "qti21": "quizgen.formats.qti21",
     "moodle": "quizgen.formats.moodle",

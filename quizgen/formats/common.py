@@ -38,12 +38,16 @@ class Quiz:
 
 
 def quizzes(course: Course) -> list[Quiz]:
+    """A quiz per concept and one for the whole course; a form's quizzes get ids of their own,
+    so that importing two forms into one LMS course gives two quizzes, not one overwritten."""
+    suffix = f"-form-{course.form}" if course.form else ""
+    form = f" (form {course.form})" if course.form else ""
     per_concept = [
-        Quiz(concept.id, concept.title, concept.explanation.split("\n\n")[0],
+        Quiz(concept.id + suffix, concept.title + form, concept.explanation.split("\n\n")[0],
              tuple((concept, question) for question in concept.questions))
         for concept in course.concepts if concept.questions
     ]
-    everything = Quiz("all-concepts", course.title, course.description,
+    everything = Quiz("all-concepts" + suffix, course.title, course.description,
                       tuple(pair for quiz in per_concept for pair in quiz.items))
     return per_concept + [everything]
 

@@ -35,11 +35,10 @@ def _env():
     return env
 
 
-def write(course, results, out_dir: Path, form_label: str = "") -> None:
+def write(course, results, out_dir: Path) -> None:
     concepts = [concept for concept in course.concepts if concept.questions]
     questions = [question for concept in concepts for question in concept.questions]
-    context = {"course": course, "concepts": concepts, "results": results or {}, "form_label": form_label,
-               "total_questions": len(questions), "total_points": sum(q.points for q in questions)}
+    context = {"course": course, "concepts": concepts, "results": results or {},                "total_questions": len(questions), "total_points": sum(q.points for q in questions)}
     env = _env()
     for template in ("key.md", "key.html"):
         (out_dir / template).write_text(env.get_template(template).render(**context), encoding="utf-8")

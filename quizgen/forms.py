@@ -1,0 +1,34 @@
+"""Forms: versions of a course with questions and options in a shuffled, reproducible order.
+
+Form n of seed s is always the same: the order comes from a generator seeded with (s, n) alone.
+Questions are shuffled within each concept; options are shuffled unless the question says
+shuffle=false (e.g. "none of the above" last). Every export then renders the form like any course,
+so each form gets its own answer key.
+"""
+
+from __future__ import annotations
+
+import random
+
+from quizgen.model import Course
+
+FORM_FORMATS = ("canvas", "qti21", "moodle", "gift", "key")
+
+
+def make_form(course: Course, seed: int, number: int) -> Course:
+    rng = random.Random(f"quizgen-form:{seed}:{number}")
+    concepts = []
+    for concept in course.concepts:
+        questions = [shuffle_options(question, rng) for question in concept.questions]
+        rng.shuffle(questions)
+        concepts.append(concept.model_copy(update={"questions": tuple(questions)}))
+    title = f"{course.title} (form {number})"
+    return course.model_copy(update={"title": title, "concepts": tuple(concepts), "form": number})
+
+
+def shuffle_options(question, rng: random.Random):
+    if not getattr(question, "shuffle", False):
+        return question
+    options = list(question.options)
+    rng.shuffle(options)
+    return question.model_copy(update={"options": tuple(options)})

@@ -1,0 +1,77 @@
+"""Lab results on disk, keyed by a hash of every setting that can change them.
+
+Computing a key imports neither torch nor transformers, so a site build can reuse cached results
+without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from quizgen.lab.world import DATA_PIPELINE_VERSION
+
+DEFAULT_CACHE_DIR = Path("build") / "lab-cache"
+LIBRARIES = ("torch", "transformers", "tokenizers", "numpy")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def settings_hash(settings: dict) -> str:
+    """A stable hash of JSON-able settings (key order does not matter)."""
+    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def cache_key(settings: dict) -> str:
+    """The settings, plus what else changes a result: the data pipeline and the library versions."""
+    return settings_hash(
+        settings | {"data_pipeline_version": DATA_PIPELINE_VERSION, "libraries": library_versions()}
+    )
+
+
+def result_dir(cache_dir: Path, lab_id: str, key: str) -> Path:
+    return Path(cache_dir) / lab_id / key
+
+
+def load(cache_dir: Path, lab_id: str, key: str) -> dict | None:
+    path = result_dir(cache_dir, lab_id, key) / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None  # a damaged entry is recomputed, not trusted
+
+
+def store(cache_dir: Path, lab_id: str, key: str, results: dict, files: dict[str, bytes]) -> Path:
+    """Write results.json and its plots atomically: a half-written entry is never read as a hit."""
+    final = result_dir(cache_dir, lab_id, key)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}-"))
+    for name, content in files.items():
+        (staging / name).write_bytes(content)
+    (staging / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    if final.exists():
+        old = final.with_name(f".{key}-old-{os.getpid()}")
+        final.rename(old)
+        staging.rename(final)
+        for path in old.iterdir():
+            path.unlink()
+        old.rmdir()
+    else:
+        staging.rename(final)
+    return final

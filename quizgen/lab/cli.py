@@ -1,0 +1,202 @@
+"""`quizgen lab …` and `quizgen verify`. Importing this module does not import torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from quizgen.lab import cache, runner
+from quizgen.lab.claims import flatten
+
+THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=runner.DEFAULT_THREADS,
+                              show_default=True, help="CPU threads; results are bit-identical for a given count.")
+DEVICE_OPTION = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+                             show_default=True, help="Where to train; auto picks cuda when available.")
+CACHE_OPTION = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                            default=cache.DEFAULT_CACHE_DIR, show_default=True, help="Where results are kept.")
+
+
+@click.group("lab")
+def lab() -> None:
+    """Run the labs that back the course's claims."""
+
+
+@lab.command("list")
+def list_labs() -> None:
+    """List the labs and the claims each one checks."""
+    for spec in _discover().values():
+        click.echo(f"{spec.id}: {spec.title}")
+        for claim in spec.claims:
+            click.echo(f"  {claim.name}")
+
+
+@lab.command("run")
+@click.argument("lab_id", metavar="ID")
+@click.option("--seed", type=int, default=0, show_default=True, help="Fine-tuning seed.")
+@DEVICE_OPTION
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), default=None,
+              help="A local Hugging Face causal-LM directory to use instead of the shipped checkpoint.")
+@THREADS_OPTION
+@CACHE_OPTION
+@click.option("--refresh", is_flag=True, help="Run again even when cached results exist.")
+def run(lab_id: str, seed: int, device: str, model_dir: Path | None, threads: int, cache_dir: Path,
+        refresh: bool) -> None:
+    """Run one lab (cached) and print its claims with the measured values."""
+    _discover()  # a broken lab file is reported as a sentence before anything runs
+    if model_dir is not None and not model_dir.is_dir():
+        raise click.ClickException(f"--model {model_dir}: no such directory.")
+    results = runner.run_lab(lab_id, seed=seed, device=device, model_dir=model_dir, threads=threads,
+                             cache_dir=cache_dir, refresh=refresh)
+    _print_results(results)
+    click.echo(f"results: {results['directory']}")
+
+
+@lab.command("pretrain")
+@click.option("--seed", type=int, default=0, show_default=True)
+@DEVICE_OPTION
+@THREADS_OPTION
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to save the model (default: the checkpoint shipped with quizgen).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Override the number of steps.")
+def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int | None) -> None:
+    """Pre-train the in-house base model from scratch and save it with save_pretrained."""
+    from quizgen.lab.model import CHECKPOINT_DIR, transformers_quiet
+    from quizgen.lab.pretrain import pretrain as run_pretraining
+
+    transformers_quiet()
+    out = out or CHECKPOINT_DIR
+    info = run_pretraining(out, seed=seed, threads=threads, device=runner.resolve_device(device), steps=steps)
+    click.echo(f"saved to {out}: recall {info['recall']:.3f}, perplexity {info['perplexity']:.2f}, "
+               f"{info['run']['tokens_seen']:,} tokens in {info['wall_s']:.0f} s")
+
+
+@click.command("verify")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Run every lab with fine-tuning seeds 0..N-1; every claim must hold on each.")
+@click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
+              help="The course whose questions name claims and metrics.")
+@DEVICE_OPTION
+@THREADS_OPTION
+@CACHE_OPTION
+def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path) -> None:
+    """Run every lab (cached) and check every claim the course makes; exit 1 if any fails."""
+    labs = _discover()
+    failures = 0
+    results_by_lab: dict[str, list[dict]] = {}
+    for spec in labs.values():
+        results_by_lab[spec.id] = []
+        for seed in range(seeds):
+            results = runner.run_lab(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir)
+            results_by_lab[spec.id].append(results)
+            click.echo(f"{spec.id} (seed {seed}, {'cached' if results['cached'] else 'ran'} "
+                       f"in {results['timings']['total_s']:.1f} s)")
+            failures += _print_claims(results["claims"])
+    problems = content_problems(content, labs, results_by_lab)
+    for problem in problems:
+        click.echo(problem, err=True)
+    total = sum(len(spec.claims) for spec in labs.values()) * seeds
+    click.echo(f"{total - failures} of {total} claim checks hold on {seeds} seed(s); "
+               f"{len(problems)} problem(s) in {content}.")
+    if failures or problems:
+        raise click.exceptions.Exit(1)
+
+
+def content_problems(content: Path, labs: dict, results_by_lab: dict[str, list[dict]]) -> list[str]:
+    """`path:line: message` for each question that names an unknown claim or metric, or whose numeric
+    answer the lab does not reproduce."""
+    if not content.exists():
+        return []
+    try:
+        from quizgen.loader import load_course
+    except ImportError:
+        return []
+    course = load_course(content)
+    problems = []
+    for concept in course.concepts:
+        lab_ids = [concept.lab] if concept.lab else list(labs)
+        for question in concept.questions:
+            where = f"{concept.path}:{question.line}"
+            claim = getattr(question, "claim", None)
+            if claim:
+                problems += claim_problems(where, question.id, claim, concept.lab, labs)
+            metric_name = getattr(question, "metric", None)
+            if metric_name:
+                problems += metric_problems(where, question, metric_name, lab_ids, results_by_lab)
+    return problems
+
+
+def claim_problems(where: str, question_id: str, claim: str, lab_id: str | None, labs: dict) -> list[str]:
+    if lab_id is not None and lab_id not in labs:
+        return [f"{where}: question '{question_id}' is backed by lab '{lab_id}', which does not exist "
+                f"(labs: {', '.join(sorted(labs))})."]
+    candidates = [labs[lab_id]] if lab_id else list(labs.values())
+    names = sorted(c.name for spec in candidates for c in spec.claims)
+    if claim not in names:
+        return [f"{where}: question '{question_id}' names the unknown claim '{claim}' "
+                f"(known claims: {', '.join(names)})."]
+    return []
+
+
+def metric_problems(where: str, question, metric_name: str, lab_ids: list[str],
+                    results_by_lab: dict[str, list[dict]]) -> list[str]:
+    measured = [flatten(r["metrics"]).get(metric_name) for lab_id in lab_ids for r in results_by_lab.get(lab_id, [])]
+    measured = [value for value in measured if isinstance(value, float)]
+    if not measured:
+        return [f"{where}: question '{question.id}' names the metric '{metric_name}', "
+                f"which lab {' or '.join(lab_ids)} does not measure."]
+    answer = getattr(question, "answer", None)
+    if answer is None:
+        return []
+    tolerance = getattr(question, "tolerance", None)
+    relative = getattr(question, "relative_tolerance", None)
+    allowed = abs(answer) * relative if relative is not None else (tolerance or 0.0)
+    outside = [value for value in measured if abs(value - answer) > allowed]
+    if outside:
+        shown = ", ".join(f"{value:.4g}" for value in measured)
+        return [f"{where}: question '{question.id}' gives {metric_name} = {answer:g} ± {allowed:g}, "
+                f"but the lab measured {shown}."]
+    return []
+
+
+def _discover() -> dict:
+    try:
+        labs = runner.discover()
+    except Exception as error:  # a lab file that does not even import
+        raise click.ClickException(f"Could not load the labs in {runner.labs_dir()}: {error}") from None
+    if not labs:
+        raise click.ClickException(f"No labs found in {runner.labs_dir()}.")
+    return labs
+
+
+def _print_claims(claims: list[dict]) -> int:
+    failed = 0
+    for claim in claims:
+        failed += not claim["passed"]
+        click.echo(f"  {'PASS' if claim['passed'] else 'FAIL'} {claim['name']}: {claim['description']}")
+        for condition in claim["conditions"]:
+            click.echo(f"       {'✓' if condition['holds'] else '✗'} {condition['condition']}")
+        measured = ", ".join(f"{name} = {_shown(value)}" for name, value in claim["values"].items())
+        click.echo(f"       measured: {measured}")
+    return failed
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "not measured"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_results(results: dict) -> None:
+    click.echo(f"{results['lab']} (seed {results['seed']}, {results['device']}, {results['threads']} threads, "
+               f"{'cached' if results['cached'] else 'ran'} in {results['timings']['total_s']:.1f} s)")
+    for arm, values in results["metrics"].items():
+        if isinstance(values, dict) and "recall" in values:
+            shown = ", ".join(f"{name} {values[name]:.3g}" for name in
+                              ("recall", "train_accuracy", "heldout_accuracy", "perplexity", "relative_drift")
+                              if name in values)
+            click.echo(f"  {arm}: {shown}")
+    failed = _print_claims(results["claims"])
+    click.echo(f"{len(results['claims']) - failed} of {len(results['claims'])} claims hold.")

@@ -1,0 +1,109 @@
+"""Text examples -> token sequences, and the padded tensors the loop and the metrics consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from quizgen.lab import world
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """`<bos> prompt answer <eos>` as token ids; the response is `answer <eos>`."""
+
+    ids: tuple[int, ...]
+    prompt_len: int  # tokens before the response, <bos> included
+    answer_len: int  # response tokens before <eos> (0 for plain text)
+
+
+def encode(tokenizer, examples) -> list[Sequence]:
+    bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    sequences = []
+    for example in examples:
+        prompt = bos + tokenizer(example.prompt, add_special_tokens=False)["input_ids"]
+        # The leading space makes sub-word tokenizers split the answer as they would in running text.
+        answer = tokenizer(" " + example.answer, add_special_tokens=False)["input_ids"] if example.answer else []
+        sequences.append(Sequence(tuple(prompt + answer + eos), len(prompt), len(answer)))
+    return sequences
+
+
+def first_target(sequence: Sequence, loss_on: str) -> int:
+    """Index of the first token the loss is taken on.
+
+    loss_on="response" is the SFT objective −Σ log Pr(y|x): prompt tokens are masked.
+    loss_on="all" takes every token except the first, which nothing predicts.
+    """
+    if loss_on == "response":
+        return sequence.prompt_len
+    if loss_on == "all":
+        return 1
+    raise ValueError(f"loss_on must be 'response' or 'all', not {loss_on!r}")
+
+
+def packed(sequences: list[Sequence], pad_id: int, loss_on: str, width: int = 64):
+    """(input_ids, labels, position_ids): sequences packed into rows of `width` tokens.
+
+    Positions restart at 0 for every sequence; transformers reads those restarts as sequence boundaries
+    and masks attention block-diagonally, so each sentence is trained exactly as if it were alone, with
+    no compute wasted on padding. Labels are -100 wherever no loss is taken.
+    """
+    import torch
+
+    rows: list[list[Sequence]] = [[]]
+    for sequence in sequences:
+        if rows[-1] and sum(len(s.ids) for s in rows[-1]) + len(sequence.ids) > width:
+            rows.append([])
+        rows[-1].append(sequence)
+    width = max(sum(len(s.ids) for s in row) for row in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    position_ids = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        column = 0
+        for sequence in row:
+            n, start = len(sequence.ids), first_target(sequence, loss_on)
+            input_ids[r, column : column + n] = torch.tensor(sequence.ids)
+            labels[r, column + start : column + n] = input_ids[r, column + start : column + n]
+            position_ids[r, column : column + n] = torch.arange(n)
+            column += n
+        # The padding tail is a segment of its own, so no real token can attend to it.
+        position_ids[r, column:] = torch.arange(width - column)
+    return input_ids, labels, position_ids
+
+
+def padded(sequences: list[Sequence], pad_id: int):
+    """(input_ids, attention_mask), one sequence per row, right-padded: for evaluation."""
+    import torch
+
+    width = max(len(s.ids) for s in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        input_ids[row, : len(sequence.ids)] = torch.tensor(sequence.ids)
+        attention_mask[row, : len(sequence.ids)] = 1
+    return input_ids, attention_mask
+
+
+@dataclass(frozen=True)
+class LabData:
+    """Everything a lab trains or evaluates on, tokenized for one model."""
+
+    pretraining: list[Sequence]  # facts in every paraphrase + filler, loss on all tokens
+    recall_probes: list[Sequence]  # every fact, every paraphrase: the core knowledge
+    finetune_train: list[Sequence]  # ~200 instruction/response pairs, training entities
+    finetune_heldout: list[Sequence]  # the same questions about the held-out entities
+    general_heldout: list[Sequence]  # fresh general text: the perplexity set
+    chance_accuracy: float
+
+
+def build_lab_data(tokenizer) -> LabData:
+    the_world = world.build_world()
+    return LabData(
+        pretraining=encode(tokenizer, world.pretraining_corpus()),
+        recall_probes=encode(tokenizer, the_world.paraphrase_probes()),
+        finetune_train=encode(tokenizer, the_world.finetune_pairs()),
+        finetune_heldout=encode(tokenizer, the_world.heldout_questions()),
+        general_heldout=encode(tokenizer, world.heldout_general_text()),
+        chance_accuracy=the_world.chance_accuracy(),
+    )

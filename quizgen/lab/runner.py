@@ -1,0 +1,226 @@
+"""Finding labs, running one (or reading its cached results), and what a lab script is handed.
+
+A lab is a file in `labs/` that defines ID, TITLE, its configuration as UPPER_CASE constants, CLAIMS,
+and `run(lab) -> metrics`. `lab` is a `LabContext`: the pre-trained model, the data, the one training
+loop and the metrics, bound to the run's seed and device.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import click
+
+from quizgen.lab import cache
+from quizgen.lab.claims import Claim
+from quizgen.lab.model import checkpoint_info, model_fingerprint
+
+ENGINE_DIR = Path(__file__).parent
+# Modules whose code changes what a lab measures; their source is part of every cache key.
+ENGINE_MODULES = ("world", "data", "model", "train", "metrics", "claims", "runner", "plots", "pretrain")
+DEFAULT_THREADS = 2
+
+
+def labs_dir() -> Path:
+    """`labs/` in the working directory, else the one next to this package (a source checkout)."""
+    here = Path.cwd() / "labs"
+    return here if here.is_dir() else ENGINE_DIR.parent.parent / "labs"
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    id: str
+    title: str
+    path: Path
+    module: ModuleType
+
+    @property
+    def claims(self) -> list[Claim]:
+        return list(self.module.CLAIMS)
+
+    @property
+    def config(self) -> dict:
+        """Every UPPER_CASE constant of the lab file that is plain data: its configuration."""
+        config = {}
+        for name, value in vars(self.module).items():
+            if name.isupper() and name not in ("ID", "TITLE", "CLAIMS"):
+                try:
+                    config[name] = json.loads(json.dumps(value))
+                except TypeError:
+                    continue
+        return config
+
+
+def _load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"quizgen_labs.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def discover(directory: Path | None = None) -> dict[str, LabSpec]:
+    directory = directory or labs_dir()
+    labs = {}
+    for path in sorted(Path(directory).glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = _load_module(path)
+        if hasattr(module, "ID") and hasattr(module, "run"):
+            labs[module.ID] = LabSpec(module.ID, getattr(module, "TITLE", module.ID), path, module)
+    return labs
+
+
+def get_lab(lab_id: str, directory: Path | None = None) -> LabSpec:
+    labs = discover(directory)
+    if lab_id not in labs:
+        known = ", ".join(sorted(labs)) or "none"
+        raise click.ClickException(f"There is no lab named '{lab_id}' (known labs: {known}).")
+    return labs[lab_id]
+
+
+def resolve_device(device: str) -> str:
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise click.ClickException("--device cuda was asked for, but torch sees no CUDA device here.")
+    return device
+
+
+def _engine_source_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ENGINE_MODULES:
+        digest.update((ENGINE_DIR / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def lab_settings(spec: LabSpec, *, seed: int, device: str, threads: int, model_dir: str | Path | None) -> dict:
+    """Every setting that can change a lab's results (the cache adds data pipeline and libraries)."""
+    return {
+        "lab": spec.id,
+        "lab_source": hashlib.sha256(spec.path.read_bytes()).hexdigest()[:16],
+        "config": spec.config,
+        "seed": seed,
+        "device": device,
+        "threads": threads,
+        "model": model_fingerprint(model_dir),
+        "engine_source": _engine_source_hash(),
+    }
+
+
+def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
+                   model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR) -> dict | None:
+    """Results of an earlier run with exactly these settings, without importing torch; None if none."""
+    spec = get_lab(lab_id)
+    key = cache.cache_key(lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir))
+    return cache.load(cache_dir, lab_id, key)
+
+
+def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
+            model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR,
+            refresh: bool = False) -> dict:
+    """Run a lab (or reuse its cached results) and return its results, claims evaluated."""
+    spec = get_lab(lab_id)
+    device = resolve_device(device)
+    settings = lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir)
+    key = cache.cache_key(settings)
+    if not refresh and (hit := cache.load(cache_dir, lab_id, key)) is not None:
+        return hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
+
+    import torch
+
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    context = LabContext(seed=seed, device=device, model_dir=model_dir)
+    metrics = spec.module.run(context)
+    claims = [claim.evaluate(metrics).to_json() for claim in spec.claims]
+    results = {
+        "lab": spec.id,
+        "title": spec.title,
+        "key": key,
+        "config_hash": cache.settings_hash(spec.config),
+        "settings": settings,
+        "seed": seed,
+        "threads": threads,
+        "device": device,
+        "libraries": cache.library_versions(),
+        "data_pipeline_version": cache.DATA_PIPELINE_VERSION,
+        "metrics": metrics,
+        "claims": claims,
+        "plots": sorted(context.figures),
+        "timings": {"total_s": time.perf_counter() - started, "load_s": context.load_s},
+    }
+    directory = cache.store(cache_dir, lab_id, key, results, context.figures)
+    return results | {"cached": False, "directory": str(directory)}
+
+
+class LabContext:
+    """What a lab script works with; every training call uses the run's seed and device."""
+
+    def __init__(self, *, seed: int, device: str, model_dir: str | Path | None):
+        from quizgen.lab.data import build_lab_data
+        from quizgen.lab.model import load_model, transformers_quiet
+
+        started = time.perf_counter()
+        transformers_quiet()
+        self.seed, self.device, self.model_dir = seed, device, model_dir
+        self.base = load_model(model_dir)
+        self.tokenizer = self.base.tokenizer
+        self.pad_id = self.tokenizer.pad_token_id
+        self.data = build_lab_data(self.tokenizer)
+        self.reference = {k: v.detach().clone() for k, v in self.base.model.state_dict().items()}
+        self.figures: dict[str, bytes] = {}
+        self.load_s = time.perf_counter() - started
+
+    def pretrained(self):
+        """A fresh copy of the pre-trained model, on the run's device."""
+        return copy.deepcopy(self.base.model).to(self.device)
+
+    def random_init(self):
+        """The same architecture with freshly initialised weights (seeded by the run's seed)."""
+        from quizgen.lab.model import random_model
+
+        return random_model(self.base.model.config, self.seed).to(self.device)
+
+    def with_weights(self, state: dict):
+        model = self.pretrained()
+        model.load_state_dict(state)
+        return model
+
+    def finetune(self, model, *, desc: str, **settings):
+        """Fine-tune on the ~200 instruction/response pairs through the one training loop."""
+        from quizgen.lab.train import train
+
+        return train(model, self.data.finetune_train, seed=self.seed, device=self.device, pad_id=self.pad_id,
+                     desc=desc, **settings)
+
+    def pretrain_phase(self, model, *, desc: str, **settings):
+        """Train on the pre-training corpus through the same loop."""
+        from quizgen.lab.train import train
+
+        return train(model, self.data.pretraining, seed=self.seed, device=self.device, pad_id=self.pad_id,
+                     desc=desc, **settings)
+
+    def evaluate(self, model) -> dict:
+        from quizgen.lab.metrics import evaluate
+
+        started = time.perf_counter()
+        metrics = evaluate(model, self.data, self.reference, self.device, self.pad_id)
+        return metrics | {"eval_wall_s": time.perf_counter() - started}
+
+    def pretraining_record(self) -> dict | None:
+        """What `quizgen lab pretrain` recorded about the checkpoint in use (None for other models)."""
+        return checkpoint_info(Path(self.model_dir)) if self.model_dir else checkpoint_info()
+
+    def figure(self, name: str, png: bytes) -> None:
+        self.figures[name] = png

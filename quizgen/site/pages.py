@@ -1,0 +1,261 @@
+"""The site's files: which pages exist, what each depends on, and rendering them.
+
+Read top to bottom: ``Site(course, results)`` gathers everything once (learning order, tag slugs, lab
+evidence, asset fingerprints); ``site.files()`` yields ``(path, bytes)`` for every page, then the
+assets. Templates are compiled once per process and each Markdown text is rendered once.
+
+A concept page depends only on its ``ConceptPage`` (the concept plus what its neighbours show of
+themselves), so ``quizgen serve`` can skip re-rendering every page whose ``ConceptPage`` is equal to
+the last one it rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from quizgen.markdown import render_markdown
+from quizgen.model import Concept, Course
+from quizgen.site.evidence import Evidence, lab_views, missing_claims, question_evidence
+from quizgen.site.order import learning_order, tag_slugs
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "site"
+ASSETS_DIR = TEMPLATES_DIR / "assets"
+TYPE_LABELS = {
+    "choice": "Single answer", "multi": "Select all that apply", "truefalse": "True or false",
+    "numeric": "Numeric answer", "short": "Short answer", "critique": "Critique, self-assessed",
+}
+
+
+# --- rendering helpers: Markdown once per text, numbers as people read them -----------------------
+
+
+@lru_cache(maxsize=1 << 16)
+def markdown_block(text: str) -> Markup:
+    html = render_markdown(text)
+    if "<table>" in html:
+        # A wide table scrolls inside its own focusable region instead of widening a phone's page.
+        html = html.replace("<table>", '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">'
+                            "<table>").replace("</table>", "</table></div>")
+    return Markup(html)
+
+
+@lru_cache(maxsize=1 << 16)
+def markdown_inline(text: str) -> Markup:
+    return Markup(render_markdown(text, inline=True))
+
+
+def number(value: float) -> str:
+    """A number as a learner reads it: 0.05, 11.2, 2, 1e-05."""
+    return f"{value:.6g}"
+
+
+def exact(value: float) -> str:
+    """A number as the page's script reads it back: no rounding."""
+    return repr(float(value)) if value != int(value) else str(int(value))
+
+
+def correct_indices(options) -> str:
+    return " ".join(str(index) for index, option in enumerate(options) if option.correct)
+
+
+def has_math(html: str) -> bool:
+    return 'class="math ' in html
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(md=markdown_block, md_inline=markdown_inline, num=number, exact=exact,
+                       correct_indices=correct_indices)
+    env.globals.update(type_labels=TYPE_LABELS, letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    return env
+
+
+# --- what the pages show --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    label: Markup
+    note: str = ""  # e.g. the concept a question belongs to
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What every page shows of the course as a whole."""
+
+    title: str
+    key: str  # names the learner's progress in localStorage; stable across rebuilds
+    css: str  # asset URLs with a content hash, so a host's cache never serves a stale one
+    js: str
+    question_count: int
+
+
+@dataclass(frozen=True)
+class ConceptPage:
+    """Everything a concept page renders from: equal ConceptPages give identical pages."""
+
+    site: SiteInfo
+    concept: Concept
+    position: int
+    total: int
+    previous: Link | None
+    next: Link | None
+    related: tuple[Link, ...]
+    next_steps: tuple[Link, ...]
+    tags: tuple[tuple[str, str], ...]  # tag, slug
+    evidence: tuple[Evidence | None, ...]  # one per question
+
+    @property
+    def path(self) -> str:
+        return f"concepts/{self.concept.id}.html"
+
+
+def asset_url(name: str) -> str:
+    digest = hashlib.sha256((ASSETS_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"assets/{name}?v={digest}"
+
+
+class Site:
+    def __init__(self, course: Course, results: dict):
+        self.course = course
+        self.order = learning_order(course)
+        self.by_id = {concept.id: concept for concept in course.concepts}
+        self.tags = tag_slugs(tag for concept in course.concepts for tag in concept.tags)
+        self.views = lab_views(course, results)
+        self.missing = missing_claims(course, results)
+        self.info = SiteInfo(
+            title=course.title,
+            key=hashlib.sha256(course.title.encode()).hexdigest()[:12],
+            css=asset_url("site.css"),
+            js=asset_url("site.js"),
+            question_count=sum(len(concept.questions) for concept in course.concepts),
+        )
+
+    # --- the pages, in the order they are written ---
+
+    def concept_pages(self) -> list[ConceptPage]:
+        pages = []
+        for index, concept in enumerate(self.order):
+            before = self.order[index - 1] if index else None
+            after = self.order[index + 1] if index + 1 < len(self.order) else None
+            pages.append(ConceptPage(
+                site=self.info,
+                concept=concept,
+                position=index + 1,
+                total=len(self.order),
+                previous=self.concept_link(before) if before else None,
+                next=self.concept_link(after) if after else None,
+                related=tuple(self.link(concept, target) for target in concept.related),
+                next_steps=tuple(self.link(concept, target) for target in concept.learn_after),
+                tags=tuple((tag, self.tags[tag]) for tag in concept.tags),
+                evidence=tuple(question_evidence(concept.lab, q, self.views) for q in concept.questions),
+            ))
+        return pages
+
+    def concept_link(self, concept: Concept) -> Link:
+        return Link(f"{concept.id}.html", Markup.escape(concept.title))
+
+    def link(self, source: Concept, target: str) -> Link:
+        """A link from a concept page to ``concept`` or ``concept#question``."""
+        concept_id, _, question_id = target.partition("#")
+        concept = self.by_id[concept_id]
+        if not question_id:
+            return self.concept_link(concept)
+        question = concept.question(question_id)
+        href = f"#q-{question_id}" if concept is source else f"{concept_id}.html#q-{question_id}"
+        note = "a question on this page" if concept is source else f"a question in “{concept.title}”"
+        return Link(href, markdown_inline(question.title), note)
+
+    def render_concept(self, page: ConceptPage) -> bytes:
+        template = environment().get_template("concept.html")
+        body = template.render(page=page, concept=page.concept, site=page.site, root="../",
+                               math=self.concept_has_math(page.concept))
+        return body.encode()
+
+    @staticmethod
+    def concept_has_math(concept: Concept) -> bool:
+        if has_math(markdown_block(concept.explanation)):
+            return True
+        return any("$" in text for q in concept.questions for text in question_texts(q))
+
+    def render_index(self) -> bytes:
+        template = environment().get_template("index.html")
+        description = markdown_block(self.course.description) if self.course.description.strip() else ""
+        return template.render(
+            site=self.info, root="", order=self.order, tags=self.tags, description=description,
+            missing=self.missing, labs_with_results=sorted(self.views),
+            math=has_math(description),
+        ).encode()
+
+    def render_tag_index(self) -> bytes:
+        counts = {tag: 0 for tag in self.tags}
+        for concept in self.course.concepts:
+            for tag in concept.tags:
+                counts[tag] += 1
+        template = environment().get_template("tags.html")
+        return template.render(site=self.info, root="../", tags=self.tags, counts=counts, math=False).encode()
+
+    def render_tag(self, tag: str) -> bytes:
+        concepts = [concept for concept in self.order if tag in concept.tags]
+        template = environment().get_template("tag.html")
+        return template.render(site=self.info, root="../", tag=tag, concepts=concepts, math=False).encode()
+
+    def files(self, cache: dict | None = None) -> Iterator[tuple[str, bytes]]:
+        """Every page as (path inside the site, bytes). ``cache`` (path -> (ConceptPage, bytes)) lets
+        a long-running server skip concept pages whose inputs did not change; it is updated."""
+        yield "index.html", self.render_index()
+        yield "tags/index.html", self.render_tag_index()
+        for tag, slug in self.tags.items():
+            yield f"tags/{slug}.html", self.render_tag(tag)
+        for page in self.concept_pages():
+            cached = cache.get(page.path) if cache is not None else None
+            if cached is not None and cached[0] == page:
+                yield page.path, cached[1]
+                continue
+            html = self.render_concept(page)
+            if cache is not None:
+                cache[page.path] = (page, html)
+            yield page.path, html
+
+    def static_files(self) -> Iterator[tuple[str, Path]]:
+        """(path inside the site, source file): the shared assets and the lab plots."""
+        for source in sorted(ASSETS_DIR.rglob("*")):
+            if source.is_file():
+                yield "assets/" + source.relative_to(ASSETS_DIR).as_posix(), source
+        for view in self.views.values():
+            yield from sorted(view.plot_files.items())
+
+
+def question_texts(question) -> Iterator[str]:
+    """The Markdown texts of a question that may hold math."""
+    yield question.title
+    yield question.stem
+    yield question.explanation
+    for option in getattr(question, "options", ()):
+        yield option.text
+        yield option.feedback or ""
+    if question.type == "critique":
+        yield question.task
+        yield question.exemplar
+        for criterion in question.rubric:
+            yield criterion.name
+            yield criterion.full
+            yield criterion.partial or ""
+            yield criterion.none
