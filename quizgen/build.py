@@ -8,8 +8,11 @@ output as it was.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,24 +46,68 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
     try:
-        staged = {}
+        staged, jobs = {}, []
         for name in formats:
-            module = get_format(name)
             folder = staging / name
             folder.mkdir()
             if versions and name in FORM_FORMATS:
                 for label, form in versions:
                     (folder / label).mkdir()
-                    module.write(form, results, folder / label)
+                    jobs.append(Job(name, form, results, folder / label))
             else:
-                module.write(course, results, folder)
-            staged[name] = (folder, target_dir(out, name, module.KIND))
+                jobs.append(Job(name, course, results, folder))
+            staged[name] = (folder, target_dir(out, name, get_format(name).KIND))
+        run_jobs(jobs)
         for name, (folder, target) in staged.items():
             replace_dir(folder, target)
             report.written[name] = target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+@dataclass(frozen=True)
+class Job:
+    """One format rendering one course (or form) into one folder."""
+
+    format_name: str
+    course: Course
+    results: dict
+    folder: Path
+
+    def run(self) -> None:
+        get_format(self.format_name).write(self.course, self.results, self.folder)
+
+
+PARALLEL_MIN_WORK = 2000  # questions x jobs below which starting processes costs more than it saves
+_jobs: list[Job] = []  # handed to forked workers by inheritance, so the course is never pickled
+
+
+def run_jobs(jobs: list[Job]) -> None:
+    """Run the jobs, on every core when there is enough work; the first failure is re-raised."""
+    workers = min(os.cpu_count() or 1, len(jobs))
+    work = sum(len(job.course.questions) for job in jobs)
+    if workers < 2 or work < PARALLEL_MIN_WORK or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            job.run()
+        return
+    global _jobs
+    _jobs = jobs
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            # Longest first: the big XML formats should not start last.
+            order = sorted(range(len(jobs)), key=lambda i: WEIGHT.get(jobs[i].format_name, 1), reverse=True)
+            for future in [pool.submit(_run_job, index) for index in order]:
+                future.result()
+    finally:
+        _jobs = []
+
+
+WEIGHT = {"qti21": 4, "canvas": 3, "site": 3, "key": 2, "moodle": 2}
+
+
+def _run_job(index: int) -> None:
+    _jobs[index].run()
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quizgen.formats.common import html, quizzes, render, stable_id, zip_bytes
+from markupsafe import Markup
+
+from quizgen.formats.common import full_id, html, quizzes, render, stable_id, zip_bytes
 
 NAME = "canvas"
 KIND = "export"
@@ -32,9 +34,17 @@ def general_feedback(question) -> str:
     return "\n".join(parts)
 
 
-def quiz_files(quiz) -> dict[str, str]:
+def item_xml(concept, question) -> Markup:
+    item = stable_id("item", full_id(concept, question))
+    option_ids = {option.text: stable_id(item, option.text) for option in getattr(question, "options", ())}
+    return Markup(render(NAME, "item.xml", concept=concept, question=question, item=item, oid=option_ids,
+                         kind=CANVAS_TYPES[question.type], general_feedback=general_feedback))
+
+
+def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:
+    """The zip's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
     ident = stable_id("assessment", quiz.id)
-    context = {"quiz": quiz, "ident": ident, "CANVAS_TYPES": CANVAS_TYPES, "general_feedback": general_feedback,
+    context = {"quiz": quiz, "ident": ident, "items": [items[full_id(c, q)] for c, q in quiz.items],
                "shuffle_answers": all(getattr(q, "shuffle", True) for _, q in quiz.items)}
     return {
         "imsmanifest.xml": render(NAME, "imsmanifest.xml", **context),
@@ -44,5 +54,6 @@ def quiz_files(quiz) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
+    items = {full_id(c, q): item_xml(c, q) for c, q in course.questions}
     for quiz in quizzes(course):
-        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(quiz_files(quiz)))
+        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(quiz_files(quiz, items)))

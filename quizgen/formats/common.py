@@ -112,13 +112,14 @@ def render(format_name: str, template: str, **context) -> str:
 def zip_bytes(files: dict[str, str | bytes]) -> bytes:
     """A deterministic zip: sorted names, fixed dates and permissions."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    # Level 1: several times faster than the default, and XML still shrinks about fivefold.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             content = files[name]
-            archive.writestr(info, content.encode() if isinstance(content, str) else content)
+            archive.writestr(info, content.encode() if isinstance(content, str) else content, compresslevel=1)
     return buffer.getvalue()
 
 

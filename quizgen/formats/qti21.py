@@ -56,9 +56,10 @@ def _environment():
     return env
 
 
-def package(quiz) -> dict[str, str]:
+def package(quiz, items: dict[str, str]) -> dict[str, str]:
+    """The package's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
     env = _environment()
-    files = {item_path(c, q): item_xml(c, q) for c, q in quiz.items}
+    files = {item_path(c, q): items[full_id(c, q)] for c, q in quiz.items}
     paths = {full_id(c, q): item_path(c, q) for c, q in quiz.items}
     sections: list[tuple] = []
     for concept, question in quiz.items:
@@ -72,5 +73,6 @@ def package(quiz) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
+    items = {full_id(c, q): item_xml(c, q) for c, q in course.questions}
     for quiz in quizzes(course):
-        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(package(quiz)))
+        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(package(quiz, items)))

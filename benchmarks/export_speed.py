@@ -1,0 +1,102 @@
+"""Export speed: quizgen's Canvas export against text2qti on the same 1,000 questions, and every
+export format on the 10,000-question course.
+
+    python benchmarks/export_speed.py [--runs 5]
+
+Targets (issue 4): canvas at least 2x faster than text2qti (median ratio); all formats for
+10,000 questions <= 10 s. Both tools run as fresh processes, as a user runs them. text2qti
+(PyPI) gets the same questions written in its own syntax; it writes one quiz, quizgen writes a
+quiz per concept plus one for the course, so quizgen does more work in this comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_course import write_course  # noqa: E402
+
+from quizgen.loader import load_course  # noqa: E402
+
+
+def text2qti_source(course) -> str:
+    """The course's questions in text2qti's plain-text syntax."""
+    lines = [f"Quiz title: {course.title}", ""]
+    for number, (_, question) in enumerate(course.questions, 1):
+        lines += [f"Title: {question.title}", f"Points: {question.points:g}", f"{number}.  {question.stem}",
+                  f"... {question.explanation.splitlines()[-1]}"]
+        if question.type in ("choice", "truefalse"):
+            for index, option in enumerate(question.options):
+                lines.append(f"{'*' if option.correct else ''}{'abcdefgh'[index]}) {option.text}")
+                if option.feedback:
+                    lines.append(f"... {option.feedback}")
+        elif question.type == "multi":
+            for option in question.options:
+                lines.append(f"[{'*' if option.correct else ' '}] {option.text}")
+                if option.feedback:
+                    lines.append(f"... {option.feedback}")
+        elif question.type == "numeric":
+            lines.append(f"=   {question.answer:g} +- {question.margin:g}")
+        elif question.type == "short":
+            lines += [f"*   {answer}" for answer in question.accepted]
+        else:
+            lines.append("____")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def timed(command: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command[:3])} … failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    text2qti = shutil.which("text2qti")
+    if text2qti is None:
+        sys.exit("text2qti is not installed: pip install text2qti")
+    quizgen = [sys.executable, "-m", "quizgen"]
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        small, large = work / "course-1000", work / "course-10000"
+        write_course(small, 100)
+        write_course(large, 1000)
+        (work / "t2q").mkdir()
+        (work / "t2q" / "quiz.txt").write_text(text2qti_source(load_course(small)), encoding="utf-8")
+        # text2qti asks for a LaTeX rendering URL on first run; give it a config so it never prompts.
+        home = work / "home"
+        home.mkdir()
+        (home / ".text2qti.bespon").write_text('latex_render_url = "https://lms.invalid/equation_images/"\n')
+        env = os.environ | {"HOME": str(home)}
+
+        ours, theirs = [], []
+        for _ in range(args.runs):
+            theirs.append(timed([text2qti, "quiz.txt"], env=env, cwd=work / "t2q"))
+            ours.append(timed(quizgen + ["export", "--format", "canvas", "--content", str(small),
+                                         "--out", str(work / "out-small")]))
+        ratio = statistics.median(t / o for t, o in zip(theirs, ours))
+        print(f"1,000 questions to Canvas QTI: quizgen median {statistics.median(ours):.2f} s, "
+              f"text2qti median {statistics.median(theirs):.2f} s, median ratio {ratio:.1f}x (target >= 2x)")
+
+        everything = [timed(quizgen + ["export", "--format", "all", "--content", str(large),
+                                       "--out", str(work / "out-large")]) for _ in range(max(3, args.runs // 2))]
+        print(f"10,000 questions, all export formats: median {statistics.median(everything):.2f} s "
+              f"(min {min(everything):.2f}, max {max(everything):.2f}; target <= 10 s)")
+
+
+if __name__ == "__main__":
+    main()
