@@ -76,6 +76,20 @@ def build(content_dir: Path, out: Path, formats: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
+              help="The course folder.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
+              help="The build folder; the site goes to OUT/site/.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+def serve(content_dir: Path, out: Path, port: int) -> None:
+    """Serve the quiz site on localhost, rebuilding it when a concept file changes."""
+    from quizgen.site.serve import serve as serve_site
+
+    check_content_dir(content_dir)
+    serve_site(content_dir, out, port=port, say=lambda line, error: click.echo(line, err=error))
+
+
+@cli.command()
 @click.option("--format", "format_name", required=True, metavar="NAME|all",
               help="The export format, or all of them.")
 @click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True)

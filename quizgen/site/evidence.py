@@ -11,6 +11,7 @@ written before its lab has run.
 from __future__ import annotations
 
 import struct
+from urllib.parse import quote
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +64,8 @@ class LabView:
             source = Path(name) if Path(name).is_absolute() or directory is None else directory / name
             if not source.is_file():
                 continue
-            src = f"labs/{lab}/{source.name}"
-            files[src] = source
+            files[f"labs/{lab}/{source.name}"] = source
+            src = f"labs/{quote(lab)}/{quote(source.name)}"
             width, height = png_size(source)
             plots.append(Plot(src, caption_of(source.name), width, height))
         return cls(lab, by_name, results.get("metrics") or {}, tuple(plots), files)
@@ -100,17 +101,25 @@ def question_evidence(lab: str | None, question, views: dict[str, LabView]) -> E
     return Evidence(lab, MEASURED, claim, description, passed, conditions, tuple(values.items()), view.plots)
 
 
+def course_evidence(course: Course, views: dict[str, LabView]) -> dict[str, tuple[Evidence | None, ...]]:
+    """Concept id -> the evidence of each of its questions (None where a question has none)."""
+    return {concept.id: tuple(question_evidence(concept.lab, question, views) for question in concept.questions)
+            for concept in course.concepts}
+
+
+def unbacked_claims(course: Course, evidence: dict) -> list[tuple[str, str, str]]:
+    """(full question id, lab, claim) for every claim with no measured result."""
+    return [
+        (f"{concept.id}#{question.id}", concept.lab, question.claim)
+        for concept in course.concepts
+        for question, found in zip(concept.questions, evidence[concept.id])
+        if question.claim and found.status != MEASURED
+    ]
+
+
 def missing_claims(course: Course, results: dict) -> list[tuple[str, str, str]]:
     """(full question id, lab, claim) for every claim with no measured result: what a build reports."""
-    views = lab_views(course, results)
-    missing = []
-    for concept in course.concepts:
-        for question in concept.questions:
-            if question.claim:
-                evidence = question_evidence(concept.lab, question, views)
-                if evidence.status != MEASURED:
-                    missing.append((f"{concept.id}#{question.id}", concept.lab, question.claim))
-    return missing
+    return unbacked_claims(course, course_evidence(course, lab_views(course, results)))
 
 
 def metric_value(metrics: dict, name: str):

@@ -1,28 +1,29 @@
 """The site's files: which pages exist, what each depends on, and rendering them.
 
 Read top to bottom: ``Site(course, results)`` gathers everything once (learning order, tag slugs, lab
-evidence, asset fingerprints); ``site.files()`` yields ``(path, bytes)`` for every page, then the
-assets. Templates are compiled once per process and each Markdown text is rendered once.
+evidence, asset fingerprints); ``site.files()`` yields ``(path, bytes)`` for every page and
+``site.static_files()`` the assets and plots to copy. Templates are compiled once per process and each
+Markdown text is rendered once.
 
-A concept page depends only on its ``ConceptPage`` (the concept plus what its neighbours show of
-themselves), so ``quizgen serve`` can skip re-rendering every page whose ``ConceptPage`` is equal to
-the last one it rendered.
+A page depends only on its inputs: a concept page on its ``ConceptPage`` (the concept plus what its
+neighbours show of themselves), the index and tag pages on a summary of the concepts they list. So
+``quizgen serve`` re-renders only the pages whose inputs changed since the last rebuild.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
-from quizgen.site.evidence import Evidence, lab_views, missing_claims, question_evidence
+from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
 from quizgen.site.order import learning_order, tag_slugs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "site"
@@ -61,6 +62,11 @@ def exact(value: float) -> str:
     return repr(float(value)) if value != int(value) else str(int(value))
 
 
+def letter(index: int) -> str:
+    """A, B, … Z, then numbers: how options are named in the answer key."""
+    return chr(ord("A") + index) if index < 26 else str(index + 1)
+
+
 def correct_indices(options) -> str:
     return " ".join(str(index) for index, option in enumerate(options) if option.correct)
 
@@ -82,7 +88,7 @@ def environment() -> Environment:
     )
     env.filters.update(md=markdown_block, md_inline=markdown_inline, num=number, exact=exact,
                        correct_indices=correct_indices)
-    env.globals.update(type_labels=TYPE_LABELS, letters="ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    env.globals.update(type_labels=TYPE_LABELS, letter=letter)
     return env
 
 
@@ -104,7 +110,6 @@ class SiteInfo:
     key: str  # names the learner's progress in localStorage; stable across rebuilds
     css: str  # asset URLs with a content hash, so a host's cache never serves a stale one
     js: str
-    question_count: int
 
 
 @dataclass(frozen=True)
@@ -139,13 +144,13 @@ class Site:
         self.by_id = {concept.id: concept for concept in course.concepts}
         self.tags = tag_slugs(tag for concept in course.concepts for tag in concept.tags)
         self.views = lab_views(course, results)
-        self.missing = missing_claims(course, results)
+        self.evidence = course_evidence(course, self.views)
+        self.missing = unbacked_claims(course, self.evidence)
         self.info = SiteInfo(
             title=course.title,
             key=hashlib.sha256(course.title.encode()).hexdigest()[:12],
             css=asset_url("site.css"),
             js=asset_url("site.js"),
-            question_count=sum(len(concept.questions) for concept in course.concepts),
         )
 
     # --- the pages, in the order they are written ---
@@ -165,7 +170,7 @@ class Site:
                 related=tuple(self.link(concept, target) for target in concept.related),
                 next_steps=tuple(self.link(concept, target) for target in concept.learn_after),
                 tags=tuple((tag, self.tags[tag]) for tag in concept.tags),
-                evidence=tuple(question_evidence(concept.lab, q, self.views) for q in concept.questions),
+                evidence=self.evidence[concept.id],
             ))
         return pages
 
@@ -200,7 +205,7 @@ class Site:
         description = markdown_block(self.course.description) if self.course.description.strip() else ""
         return template.render(
             site=self.info, root="", order=self.order, tags=self.tags, description=description,
-            missing=self.missing, labs_with_results=sorted(self.views),
+            missing=self.missing, question_count=sum(len(concept.questions) for concept in self.order),
             math=has_math(description),
         ).encode()
 
@@ -217,22 +222,34 @@ class Site:
         template = environment().get_template("tag.html")
         return template.render(site=self.info, root="../", tag=tag, concepts=concepts, math=False).encode()
 
-    def files(self, cache: dict | None = None) -> Iterator[tuple[str, bytes]]:
-        """Every page as (path inside the site, bytes). ``cache`` (path -> (ConceptPage, bytes)) lets
-        a long-running server skip concept pages whose inputs did not change; it is updated."""
-        yield "index.html", self.render_index()
-        yield "tags/index.html", self.render_tag_index()
+    def listing_pages(self) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
+        """The index and the tag pages, each as (path, what it shows of the course, how to render it)."""
+        summaries = tuple((c.id, c.title, c.tags, c.difficulty, len(c.questions)) for c in self.order)
+        shared = (self.info, tuple(self.tags.items()))
+        yield "index.html", (shared, summaries, self.course.description, tuple(self.missing)), self.render_index
+        yield "tags/index.html", (shared, summaries), self.render_tag_index
         for tag, slug in self.tags.items():
-            yield f"tags/{slug}.html", self.render_tag(tag)
-        for page in self.concept_pages():
-            cached = cache.get(page.path) if cache is not None else None
-            if cached is not None and cached[0] == page:
-                yield page.path, cached[1]
+            listed = tuple(summary for summary in summaries if tag in summary[2])
+            yield f"tags/{slug}.html", (shared, tag, listed), partial(self.render_tag, tag)
+
+    def listing_files(self) -> Iterator[tuple[str, bytes]]:
+        for path, _, render in self.listing_pages():
+            yield path, render()
+
+    def files(self, cache: dict | None = None) -> Iterator[tuple[str, bytes]]:
+        """Every page as (path inside the site, bytes). ``cache`` (path -> (inputs, bytes)) lets a
+        long-running server skip the pages whose inputs did not change; it is updated."""
+        cache = {} if cache is None else cache
+        pages = [(path, key, render) for path, key, render in self.listing_pages()]
+        pages += [(page.path, page, partial(self.render_concept, page)) for page in self.concept_pages()]
+        for path, key, render in pages:
+            cached = cache.get(path)
+            if cached is not None and cached[0] == key:
+                yield path, cached[1]
                 continue
-            html = self.render_concept(page)
-            if cache is not None:
-                cache[page.path] = (page, html)
-            yield page.path, html
+            html = render()
+            cache[path] = (key, html)
+            yield path, html
 
     def static_files(self) -> Iterator[tuple[str, Path]]:
         """(path inside the site, source file): the shared assets and the lab plots."""

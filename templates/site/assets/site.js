@@ -315,6 +315,7 @@
       var own = answered(article.getAttribute("data-concept") + "#");
       var count = Number(article.getAttribute("data-questions"));
       page.hidden = false;
+      page.classList.toggle("none", own.count === 0);
       page.textContent = own.count
         ? "You have answered " + own.count + " of " + plural(count, "question") + " here, scoring " +
           ofPoints(own.score, pagePoints()) + "."
@@ -373,7 +374,8 @@
     var resets = document.querySelectorAll("[data-reset]");
     for (var r = 0; r < resets.length; r++) {
       resets[r].addEventListener("click", function (event) { resetProgress(event.currentTarget); });
-      resets[r].closest("[hidden]") && (resets[r].closest("[hidden]").hidden = false);
+      var holder = resets[r].closest("[hidden]");
+      if (holder) { holder.hidden = false; }
     }
     var panel = document.querySelector("[data-progress-panel]");
     if (panel) { panel.hidden = false; }

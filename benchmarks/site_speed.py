@@ -1,0 +1,157 @@
+"""Time the quiz site build against MkDocs + mkdocs-quiz on the same synthetic course, and the
+rebuild `quizgen serve` does after one concept file is edited.
+
+    pip install mkdocs mkdocs-quiz        # anywhere; pass --mkdocs PATH if it is not on PATH
+    python benchmarks/site_speed.py [--concepts 1000] [--runs 5] [--mkdocs PATH]
+
+Targets (issue 5): quizgen at least 2x faster than MkDocs (median wall time of fresh processes,
+measured in the same run), its site at most a quarter of MkDocs' size, and a rebuild after editing
+one concept within 1 s.
+
+The MkDocs project holds the same pages and questions: each concept's explanation, then each
+question as a mkdocs-quiz block (choice/multi/truefalse with per-option feedback, numeric and
+short as fill-in-the-blank, critiques as their task, rubric table and exemplar), default theme and
+plugins (search + mkdocs_quiz), the `tables` extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_course import write_course  # noqa: E402
+
+
+def folder_size(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+# --- the same course as a MkDocs project ------------------------------------------------------------
+
+
+def mkdocs_project(course_dir: Path, project: Path) -> None:
+    from quizgen.loader import load_course
+
+    course = load_course(course_dir)
+    docs = project / "docs"
+    docs.mkdir(parents=True)
+    (docs / "index.md").write_text(f"# {course.title}\n\n{course.description}\n", encoding="utf-8")
+    for concept in course.concepts:
+        parts = [f"# {concept.title}\n", concept.explanation, "\n## Questions\n", "<!-- mkdocs-quiz intro -->\n"]
+        parts += [mkdocs_question(question) for question in concept.questions]
+        parts.append("<!-- mkdocs-quiz results -->\n")
+        (docs / f"{concept.id}.md").write_text("\n".join(parts), encoding="utf-8")
+    (project / "mkdocs.yml").write_text(
+        f"site_name: {course.title}\nplugins:\n  - search\n  - mkdocs_quiz\nmarkdown_extensions:\n  - tables\n",
+        encoding="utf-8",
+    )
+
+
+def mkdocs_question(question) -> str:
+    head = f"### {question.title}\n\n"
+    if question.type in ("choice", "multi", "truefalse"):
+        options = []
+        for option in question.options:
+            options.append(f"- [{'x' if option.correct else ' '}] {option.text}")
+            if option.feedback:
+                options += [f"    > {line}" for line in option.feedback.splitlines()]
+        return f"{head}<quiz>\n{question.stem}\n\n" + "\n".join(options) + f"\n\n{question.explanation}\n</quiz>\n"
+    if question.type == "numeric":
+        return f"{head}<quiz>\n{question.stem}\n\nYour answer: [[{question.answer:g}]]\n\n{question.explanation}\n</quiz>\n"
+    if question.type == "short":
+        return f"{head}<quiz>\n{question.stem}\n\nYour answer: [[{question.accepted[0]}]]\n\n{question.explanation}\n</quiz>\n"
+    rows = "\n".join(f"| {c.name} | {c.points:g} | {c.full} | {c.partial or '—'} | {c.none} |" for c in question.rubric)
+    return (f"{head}{question.stem}\n\n**Task.** {question.task}\n\n"
+            "| Criterion | Points | Full credit | Partial credit | No credit |\n|---|---|---|---|---|\n"
+            f"{rows}\n\n**Exemplar.** {question.exemplar}\n\n{question.explanation}\n")
+
+
+# --- timing -----------------------------------------------------------------------------------------
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def rebuild_timings(course_dir: Path, out: Path, edits: int) -> list[float]:
+    """Seconds from an edited concept file on disk to the site on disk updated, as `serve` does it."""
+    from quizgen.site.serve import Preview
+
+    preview = Preview(course_dir, out, results={})
+    preview.rebuild()
+    files = sorted(course_dir.glob("*.md"))
+    timings = []
+    for n in range(edits):
+        path = files[(n * 37) % len(files)]
+        path.write_text(path.read_text(encoding="utf-8").replace("## Questions", f"Edit {n}.\n\n## Questions", 1),
+                        encoding="utf-8")
+        start = time.perf_counter()
+        report = preview.rebuild()
+        timings.append(time.perf_counter() - start)
+        assert report.pages_written >= 1, report
+    return timings
+
+
+def find_mkdocs(given: str | None) -> str | None:
+    if given:
+        return given
+    beside = Path(sys.executable).with_name("mkdocs")
+    return str(beside) if beside.exists() else shutil.which("mkdocs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concepts", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--edits", type=int, default=7, help="single-concept rebuilds to time")
+    parser.add_argument("--mkdocs", help="the mkdocs executable (default: beside this Python, then PATH)")
+    args = parser.parse_args()
+    mkdocs = find_mkdocs(args.mkdocs)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        course = folder / "course"
+        write_course(course, args.concepts)
+        print(f"synthetic course: {args.concepts} concepts x 10 questions, "
+              f"{folder_size(course) / 1e6:.1f} MB of Markdown, {os.cpu_count()} CPUs")
+        quizgen_command = [sys.executable, "-m", "quizgen", "build", "--content", str(course),
+                           "--out", str(folder / "build"), "--format", "site"]
+        commands = {"quizgen": (quizgen_command, None)}
+        if mkdocs:
+            project = folder / "mkdocs"
+            mkdocs_project(course, project)
+            commands["mkdocs"] = ([mkdocs, "build", "--quiet", "--site-dir", str(folder / "mkdocs-site")], project)
+        else:
+            print("mkdocs not found: pip install mkdocs mkdocs-quiz, or pass --mkdocs PATH")
+        for command, cwd in commands.values():  # warm the file cache and .pyc files
+            timed(command, cwd)
+        timings: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):  # interleaved, so a busy moment on the machine hits both
+            for name, (command, cwd) in commands.items():
+                timings[name].append(timed(command, cwd))
+        sizes = {"quizgen": folder_size(folder / "build" / "site")}
+        if mkdocs:
+            sizes["mkdocs"] = folder_size(folder / "mkdocs-site")
+        for name, values in timings.items():
+            print(f"{name:8s} median {statistics.median(values):6.2f} s  (min {min(values):.2f}, max {max(values):.2f}, "
+                  f"{args.runs} runs)  output {sizes[name] / 1e6:7.1f} MB")
+        if mkdocs:
+            ratio = statistics.median(timings["mkdocs"]) / statistics.median(timings["quizgen"])
+            print(f"speed-up: {ratio:.2f}x (target >= 2)   size: {sizes['quizgen'] / sizes['mkdocs']:.3f} of MkDocs' "
+                  f"(target <= 0.25)")
+        edits = rebuild_timings(course, folder / "serve", args.edits)
+        print(f"serve rebuild after editing one concept: median {statistics.median(edits) * 1000:.0f} ms "
+              f"(max {max(edits) * 1000:.0f} ms, {len(edits)} edits; target <= 1000 ms)")
+
+
+if __name__ == "__main__":
+    main()

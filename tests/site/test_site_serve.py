@@ -1,0 +1,135 @@
+"""`quizgen serve`: incremental rebuilds that equal a full build, content errors that leave the site
+alone, and the local server with its reload hook."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizgen.build import build
+from quizgen.cli import cli
+from quizgen.errors import ContentError
+from quizgen.loader import load_course
+from quizgen.site.serve import VERSION_PATH, Preview, serve
+from site_helpers import FULL
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def course_copy(tmp_path: Path) -> Path:
+    content = tmp_path / "course"
+    shutil.copytree(FULL, content)
+    return content
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def full_build(content: Path, out: Path) -> dict[str, bytes]:
+    build(content, out, ["site"], {})
+    return tree_bytes(out / "site")
+
+
+def test_an_edit_rewrites_only_what_changed_and_matches_a_full_build(tmp_path):
+    content = course_copy(tmp_path)
+    preview = Preview(content, tmp_path / "serve", results={})
+    first = preview.rebuild()
+    assert first.problems == [] and first.pages_written == len(list((tmp_path / "serve" / "site").rglob("*.html")))
+    assert preview.rebuild().pages_written == 0
+
+    edit(content / "sft-objective.md", "Supervised fine-tuning maximises", "Supervised fine-tuning (SFT) maximises")
+    report = preview.rebuild()
+    assert report.pages_written == 1
+    assert "(SFT) maximises" in (tmp_path / "serve" / "site" / "concepts" / "sft-objective.html").read_text()
+    assert tree_bytes(tmp_path / "serve" / "site") == full_build(content, tmp_path / "full-1")
+
+    # a new title shows on its page, its neighbours' pager links, the index and its tag pages: those
+    # files are rewritten, and no others
+    before = tree_bytes(tmp_path / "serve" / "site")
+    edit(content / "sft-objective.md", "title: Probabilistic Objective", "title: The Probabilistic Objective")
+    report = preview.rebuild()
+    after = tree_bytes(tmp_path / "serve" / "site")
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert report.pages_written == len(changed)
+    assert {"concepts/sft-objective.html", "index.html", "tags/foundations-of-large-language-models.html"} <= changed
+    assert "tags/computing-sciences.html" not in changed  # sft-objective has not that tag
+    assert after == full_build(content, tmp_path / "full-2")
+
+    # a removed concept's page goes away
+    (content / "sft-objective.md").unlink()
+    for name in ("ift-vs-pretraining.md", "parameter-initialization.md"):
+        path = content / name
+        path.write_text("\n".join(line for line in path.read_text().splitlines()
+                                  if "sft-objective" not in line or line.startswith("title")) + "\n")
+    report = preview.rebuild()
+    assert report.problems == [] and report.files_removed >= 1
+    assert tree_bytes(tmp_path / "serve" / "site") == full_build(content, tmp_path / "full-3")
+
+
+def test_bad_content_is_reported_and_leaves_the_site_alone(tmp_path):
+    content = course_copy(tmp_path)
+    preview = Preview(content, tmp_path / "serve", results={})
+    preview.rebuild()
+    before = tree_bytes(tmp_path / "serve" / "site")
+    edit(content / "sft-objective.md", "type=choice", "type=chioce")
+    report = preview.rebuild()
+    assert report.pages_written == 0
+    with pytest.raises(ContentError) as error:  # the same problems `quizgen check` reports, as path:line:
+        load_course(content)
+    assert report.problems == [str(d) for d in error.value.diagnostics]
+    assert f"{content / 'sft-objective.md'}:17: unknown question type 'chioce'" in report.problems[-1]
+    assert tree_bytes(tmp_path / "serve" / "site") == before
+    edit(content / "sft-objective.md", "type=chioce", "type=choice")
+    assert preview.rebuild().problems == []
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def test_the_server_serves_the_site_and_signals_rebuilds(tmp_path):
+    content = course_copy(tmp_path)
+    messages: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, args=(content, tmp_path / "build"),
+                              kwargs={"port": 0, "say": lambda line, error: messages.append(line), "stop": stop})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("serving ") for line in messages) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        origin = next(line.split()[1] for line in messages if line.startswith("serving ")).rstrip("/")
+        assert origin.startswith("http://127.0.0.1:")
+        index = get(origin + "/")
+        assert b'<script src="/__quizgen/reload.js"></script>' in index
+        assert b"reload.js" not in (tmp_path / "build" / "site" / "index.html").read_bytes()
+        version = get(origin + VERSION_PATH)
+
+        edit(content / "sft-objective.md", "Supervised fine-tuning maximises", "Edited: supervised fine-tuning maximises")
+        while get(origin + VERSION_PATH) == version and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b"Edited: supervised" in get(origin + "/concepts/sft-objective.html")
+        assert any(line.startswith("rebuilt in ") for line in messages)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_serve_is_a_command():
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0 and "rebuilding it when a concept file changes" in result.output
+    missing = CliRunner().invoke(cli, ["serve", "--content", "no-such-folder"])
+    assert missing.exit_code != 0 and "does not exist" in missing.output
