@@ -27,7 +27,7 @@ from quizgen.questions.base import Block, QuestionSection, Subsection, describe_
 
 COURSE_FILE = "course.yml"
 QUESTIONS_HEADING = "questions"
-PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from quizgen.formats.common import full_id, html, quizzes, render, stable_id, zip_bytes
+from quizgen.formats.common import full_id, html, quizzes, render, render_items, stable_id, zip_bytes
 
 NAME = "canvas"
 KIND = "export"
@@ -54,6 +54,6 @@ def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
-    items = {full_id(c, q): item_xml(c, q) for c, q in course.questions}
+    items = {key: Markup(xml) for key, xml in render_items(item_xml, course.questions).items()}
     for quiz in quizzes(course):
         (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(quiz_files(quiz, items)))

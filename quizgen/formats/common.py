@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
+import os
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -89,6 +92,41 @@ def correct_answers(question) -> list[str]:
     return []  # critique: graded with the rubric
 
 
+PARALLEL_MIN_ITEMS = 400  # below this, forking workers costs more than rendering serially
+_work: tuple = ()  # what forked workers render, inherited rather than pickled
+
+
+def render_items(render_one, pairs) -> dict[str, str]:
+    """{full id: render_one(concept, question)} for every pair, on every core for a large course.
+
+    Runs serially inside a worker process (build already runs formats in parallel there).
+    """
+    pairs = list(pairs)
+    workers = min(os.cpu_count() or 1, 8)
+    if (len(pairs) < PARALLEL_MIN_ITEMS or workers < 2 or multiprocessing.parent_process() is not None
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return {full_id(c, q): render_one(c, q) for c, q in pairs}
+    global _work
+    _work = (render_one, pairs)
+    try:
+        chunks = [range(start, len(pairs), workers) for start in range(workers)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            rendered = list(pool.map(_render_chunk, chunks))
+    finally:
+        _work = ()
+    out: dict[str, str] = {}
+    for chunk, texts in zip(chunks, rendered):
+        for index, text in zip(chunk, texts):
+            concept, question = pairs[index]
+            out[full_id(concept, question)] = text
+    return {full_id(c, q): out[full_id(c, q)] for c, q in pairs}
+
+
+def _render_chunk(indices: range) -> list[str]:
+    render_one, pairs = _work
+    return [str(render_one(*pairs[index])) for index in indices]
+
+
 @lru_cache(maxsize=None)
 def environment(format_name: str) -> jinja2.Environment:
     """The format's templates; autoescape follows the file extension (.xml, .html yes; .md, .txt no)."""
@@ -99,6 +137,7 @@ def environment(format_name: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,
     )
     env.filters.update(html=html, inline_html=inline_html, number=number)
     env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from quizgen.formats.common import environment, full_id, html, inline_html, quizzes, stable_id, zip_bytes
+from quizgen.formats.common import (
+    environment, full_id, html, inline_html, quizzes, render_items, stable_id, zip_bytes,
+)
 
 NAME = "qti21"
 KIND = "export"
@@ -73,6 +75,6 @@ def package(quiz, items: dict[str, str]) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
-    items = {full_id(c, q): item_xml(c, q) for c, q in course.questions}
+    items = render_items(item_xml, course.questions)
     for quiz in quizzes(course):
         (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(package(quiz, items)))
