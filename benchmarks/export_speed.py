@@ -7,6 +7,8 @@ Targets (issue 4): canvas at least 2x faster than text2qti (median ratio); all f
 10,000 questions <= 10 s. Both tools run as fresh processes, as a user runs them. text2qti
 (PyPI) gets the same questions written in its own syntax; it writes one quiz, quizgen writes a
 quiz per concept plus one for the course, so quizgen does more work in this comparison.
+quizgen runs "cold" (parse cache off, every file parsed) and "warm" (cache filled by an earlier run,
+no file changed): the ratio is given for both; the targets are judged on cold runs.
 """
 
 from __future__ import annotations
@@ -83,19 +85,27 @@ def main() -> None:
         (home / ".text2qti.bespon").write_text('latex_render_url = "https://lms.invalid/equation_images/"\n')
         env = os.environ | {"HOME": str(home)}
 
-        ours, theirs = [], []
+        cold = os.environ | {"QUIZGEN_NO_CACHE": "1"}
+        warm = os.environ | {"XDG_CACHE_HOME": str(work / "cache")}
+        canvas = quizgen + ["export", "--format", "canvas", "--content", str(small), "--out", str(work / "o1")]
+        timed(canvas, env=warm)  # fills the parse cache
+        theirs, ours = [], {"cold": [], "warm": []}
         for _ in range(args.runs):
             theirs.append(timed([text2qti, "quiz.txt"], env=env, cwd=work / "t2q"))
-            ours.append(timed(quizgen + ["export", "--format", "canvas", "--content", str(small),
-                                         "--out", str(work / "out-small")]))
-        ratio = statistics.median(t / o for t, o in zip(theirs, ours))
-        print(f"1,000 questions to Canvas QTI: quizgen median {statistics.median(ours):.2f} s, "
-              f"text2qti median {statistics.median(theirs):.2f} s, median ratio {ratio:.1f}x (target >= 2x)")
+            for kind, quizgen_env in (("cold", cold), ("warm", warm)):
+                ours[kind].append(timed(canvas, env=quizgen_env))
+        print(f"1,000 questions to Canvas QTI: text2qti median {statistics.median(theirs):.2f} s")
+        for kind, values in ours.items():
+            ratio = statistics.median(t / o for t, o in zip(theirs, values))
+            print(f"  quizgen {kind}: median {statistics.median(values):.2f} s, median ratio {ratio:.1f}x "
+                  "(target >= 2x)")
 
-        everything = [timed(quizgen + ["export", "--format", "all", "--content", str(large),
-                                       "--out", str(work / "out-large")]) for _ in range(max(3, args.runs // 2))]
-        print(f"10,000 questions, all export formats: median {statistics.median(everything):.2f} s "
-              f"(min {min(everything):.2f}, max {max(everything):.2f}; target <= 10 s)")
+        everything = quizgen + ["export", "--format", "all", "--content", str(large), "--out", str(work / "o2")]
+        timed(everything, env=warm)
+        for kind, quizgen_env in (("cold", cold), ("warm", warm)):
+            values = [timed(everything, env=quizgen_env) for _ in range(max(3, args.runs // 2))]
+            print(f"10,000 questions, all export formats, {kind}: median {statistics.median(values):.2f} s "
+                  f"(min {min(values):.2f}, max {max(values):.2f}; target <= 10 s)")
 
 
 if __name__ == "__main__":

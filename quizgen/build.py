@@ -18,7 +18,7 @@ from pathlib import Path
 
 from quizgen.formats import get_format
 from quizgen.forms import FORM_FORMATS, make_form
-from quizgen.loader import load_course
+from quizgen.loader import ParseCache, load_course
 from quizgen.model import Course
 
 
@@ -33,13 +33,13 @@ def target_dir(out: Path, name: str, kind: str) -> Path:
 
 
 def build(content: Path, out: Path, formats: list[str], results: dict | None = None,
-          forms: int = 0, seed: int = 0) -> BuildReport:
+          forms: int = 0, seed: int = 0, cache: ParseCache | None = None) -> BuildReport:
     """Render ``formats`` of the course in ``content`` under ``out``; raises ContentError on bad content.
 
     With ``forms`` > 0, the formats that support forms write form-1/ … form-N/ instead, each a
     reproducible shuffle (``seed``) with its own answer key.
     """
-    course = load_course(content)
+    course = load_course(content, cache)
     results = {} if results is None else results
     versions = [(f"form-{n}", make_form(course, seed, n)) for n in range(1, forms + 1)]
     report = BuildReport(course)

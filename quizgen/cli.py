@@ -107,16 +107,64 @@ def export(format_name: str, content_dir: Path, out: Path, forms: int, seed: int
     run_build(content_dir, out, chosen, forms=forms, seed=seed)
 
 
+@cli.command()
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--lab", "lab_id", required=True, metavar="ID", help="The lab the notebooks belong to.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Submissions graded at the same time, each in its own sandbox.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build/grades", show_default=True,
+              help="Where grades.csv, results.json and feedback/ go.")
+@click.option("--resume", is_flag=True, help="Skip submissions already graded in OUT (unchanged files only).")
+@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
+              help="The course, for the lab's quiz questions.")
+@click.option("--cell-timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds per cell.")
+@click.option("--wall-timeout", type=click.FloatRange(min=1), default=1800, show_default=True,
+              help="Seconds per notebook.")
+@click.option("--memory", type=click.FloatRange(min=0.5), default=4, show_default=True, help="GiB per notebook.")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build") / "lab-cache",
+              show_default=True, help="Where the lab's reference results are cached.")
+def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, resume: bool, content_dir: Path,
+          cell_timeout: float, wall_timeout: float, memory: float, cache_dir: Path) -> None:
+    """Grade learners' lab notebooks (files or folders), each run in a sandbox."""
+    from quizgen.grade.runner import collect, grade as grade_batch
+    from quizgen.grade.sandbox import Limits, probe_isolation
+
+    try:
+        import nbformat  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise click.ClickException(f"grading needs the lab extra ({error.name} is missing): pip install 'quizgen[lab]'")
+    isolation = probe_isolation()
+    if not isolation.jail:
+        click.echo(f"warning: notebooks run without namespaces or chroot ({isolation.detail}); they can read "
+                   "this machine's files and use its network. Grade on a machine that allows unshare.", err=True)
+    limits = Limits(cell_timeout=cell_timeout, wall_timeout=wall_timeout, memory_bytes=int(memory * 2**30))
+    total = len(collect(list(submissions)))
+    with click.progressbar(length=total, label=f"grading {plural(total, 'submission')}", file=sys.stderr,
+                           item_show_func=lambda record: record and f"{record['learner']}: {record['status']}") as bar:
+        def on_reference(results: dict) -> None:
+            click.echo(f"reference results of {lab_id}: {'cached' if results['cached'] else 'computed once'} "
+                       f"({results['directory']})", err=True)
+
+        report = grade_batch(list(submissions), lab_id=lab_id, out=out, content=content_dir, workers=workers,
+                             resume=resume, limits=limits, cache_dir=cache_dir, isolation=isolation,
+                             progress=lambda record: bar.update(1, record), on_reference=on_reference)
+    counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts().items()))
+    click.echo(f"{plural(len(report.records), 'submission')} ({counts}): {out / 'grades.csv'}, "
+               f"{out / 'results.json'}, {out / 'feedback'}/")
+
+
 def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0) -> None:
     from quizgen.build import build as build_course
     from quizgen.formats import FORMATS
+    from quizgen.loader import ParseCache
 
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
     check_content_dir(content_dir)
     try:
-        report = build_course(content_dir, out, formats, forms=forms, seed=seed)
+        report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())
     except ContentError as exc:
         report_diagnostics(exc)
     for name, folder in report.written.items():
@@ -143,11 +191,11 @@ def report_diagnostics(exc: ContentError):
 
 def load_or_exit(content_dir: Path):
     """The course, or every diagnostic on stderr and exit status 1."""
-    from quizgen.loader import load_course
+    from quizgen.loader import ParseCache, load_course
 
     check_content_dir(content_dir)
     try:
-        return load_course(content_dir)
+        return load_course(content_dir, ParseCache.default())
     except ContentError as exc:
         report_diagnostics(exc)
 

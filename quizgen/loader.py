@@ -7,8 +7,11 @@ check what spans files (duplicate ids, links, cycles). All problems are raised t
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import pickle
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,20 +36,29 @@ _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass
 class LoadedFile:
-    """A concept and where its front-matter values sit, for checks that span files."""
+    """A concept and where its front-matter values sit, for checks that span files.
 
-    concept: Concept
+    ``concept`` is None when the front matter was fine but the rest of the file was not: its id
+    still exists, so links to it are not reported as unknown on top of the file's own errors.
+    """
+
+    id: str
+    path: str
+    concept: Concept | None
     id_line: int
     link_lines: dict[tuple[str, int], int] = field(default_factory=dict)
     field_lines: dict[str, int] = field(default_factory=dict)
 
 
-def load_course(content_dir: str | Path) -> Course:
-    """Load and validate a content folder; raise ContentError with every problem found."""
+def load_course(content_dir: str | Path, cache: ParseCache | None = None) -> Course:
+    """Load and validate a content folder; raise ContentError with every problem found.
+
+    With a ``cache``, files whose bytes were parsed before are not parsed again.
+    """
     content_dir = Path(content_dir)
     diagnostics = DiagnosticList()
     loaded = []
-    for result, file_diagnostics in load_files(concept_files(content_dir)):
+    for result, file_diagnostics in load_files(concept_files(content_dir), cache):
         diagnostics.items.extend(file_diagnostics)
         if result is not None:
             loaded.append(result)
@@ -57,7 +69,7 @@ def load_course(content_dir: str | Path) -> Course:
     return Course(
         title=info.title if info else content_dir.resolve().name,
         description=info.description if info else "",
-        concepts=tuple(item.concept for item in loaded),
+        concepts=tuple(item.concept for item in loaded if item.concept is not None),
     )
 
 
@@ -68,13 +80,93 @@ def concept_files(content_dir: Path) -> list[Path]:
     )
 
 
-def load_files(paths: list[Path]) -> list[tuple[LoadedFile | None, list]]:
-    """Load each file, on every core for a large course: parsing Markdown is most of the time."""
+def load_files(paths: list[Path], cache: ParseCache | None = None) -> list[tuple[LoadedFile | None, list]]:
+    """Load each file (from the cache when its bytes are known), parsing the rest on every core for
+    a large course: parsing Markdown is most of the time."""
+    results: dict[Path, tuple] = {}
+    keys = {}
+    if cache is not None:
+        for path in paths:
+            keys[path] = cache.key(path)
+            hit = cache.get(keys[path])
+            if hit is not None:
+                results[path] = hit
+    todo = [path for path in paths if path not in results]
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_load_one(path) for path in paths]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_load_one, paths, chunksize=max(1, len(paths) // (workers * 4))))
+    if len(todo) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        parsed = [_load_one(path) for path in todo]
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parsed = list(pool.map(_load_one, todo, chunksize=max(1, len(todo) // (workers * 4))))
+    for path, result in zip(todo, parsed):
+        results[path] = result
+        if cache is not None and keys[path] is not None:
+            cache.put(keys[path], result)
+    return [results[path] for path in paths]
+
+
+class ParseCache:
+    """Parsed concept files on disk, keyed by the file's bytes, its path and the loader's own code.
+
+    A key changes whenever anything that could change the result does (the file, how it is named in
+    diagnostics, quizgen's parsing code), so an entry is never stale. Entries are pickles quizgen
+    wrote itself; an unreadable one counts as a miss. `rm -r` the folder at any time.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.code = _parser_code_digest()
+
+    @classmethod
+    def default(cls) -> ParseCache | None:
+        """~/.cache/quizgen/parsed (XDG_CACHE_HOME respected), or None when QUIZGEN_NO_CACHE is set."""
+        if os.environ.get("QUIZGEN_NO_CACHE"):
+            return None
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return cls(Path(base) / "quizgen" / "parsed")
+
+    def key(self, path: Path) -> str | None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None  # reported by the loader itself
+        return hashlib.sha256(self.code + str(path).encode() + b"\0" + data).hexdigest()
+
+    def _file(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str | None):
+        if key is None:
+            return None
+        try:
+            return pickle.loads(self._file(key).read_bytes())
+        except Exception:  # noqa: BLE001 - missing, truncated or from another Python: parse again
+            return None
+
+    def put(self, key: str, result) -> None:
+        target = self._file(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            partial.replace(target)
+        except OSError:
+            pass  # a read-only or full disk only costs speed
+
+
+def _parser_code_digest() -> bytes:
+    """A digest of every module whose code shapes a parsed file, so a code change misses the cache."""
+    import quizgen
+    from quizgen import attributes, errors, markdown, model, questions
+
+    digest = hashlib.sha256(quizgen.__version__.encode())
+    modules = [attributes, errors, markdown, model, sys.modules[__name__]]
+    package = Path(questions.__file__).parent
+    for module in modules:
+        digest.update(Path(module.__file__).read_bytes())
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.digest()
 
 
 def _load_one(path: Path) -> tuple[LoadedFile | None, list]:
@@ -113,8 +205,10 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
         diagnostics.error(shown, line, "the explanation is empty: write it after the front matter")
     questions = parse_questions(question_blocks, lines, shown, diagnostics)
 
-    if front is None or not explanation or questions is None:
+    if front is None:
         return None
+    if not explanation or questions is None:
+        return LoadedFile(front.id, shown, None, key_line.get("id", 1))
     if not front.lab:
         for question in questions:
             if question.claim:
@@ -126,7 +220,7 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
         for name in ("related", "learn_after")
         for index in range(len(getattr(front, name)))
     }
-    return LoadedFile(concept, key_line.get("id", 1), link_lines, key_line)
+    return LoadedFile(front.id, shown, concept, key_line.get("id", 1), link_lines, key_line)
 
 
 def read_text(path: Path, shown: str, diagnostics: DiagnosticList) -> str | None:
@@ -357,14 +451,14 @@ def parse_question(section: QuestionSection):
 def check_course(loaded: list[LoadedFile], diagnostics: DiagnosticList) -> None:
     by_id: dict[str, LoadedFile] = {}
     for item in loaded:
-        concept = item.concept
-        if concept.id in by_id:
-            first = by_id[concept.id]
-            diagnostics.error(concept.path, item.id_line, f"duplicate concept id '{concept.id}' "
-                              f"(also in {first.concept.path}:{first.id_line})")
-        by_id.setdefault(concept.id, item)
+        if item.id in by_id:
+            first = by_id[item.id]
+            diagnostics.error(item.path, item.id_line, f"duplicate concept id '{item.id}' "
+                              f"(also in {first.path}:{first.id_line})")
+        by_id.setdefault(item.id, item)
     for item in loaded:
-        check_links(item, by_id, diagnostics)
+        if item.concept is not None:
+            check_links(item, by_id, diagnostics)
     check_cycles(loaded, by_id, diagnostics)
 
 
@@ -377,7 +471,7 @@ def check_links(item: LoadedFile, by_id: dict[str, LoadedFile], diagnostics: Dia
             target = by_id.get(target_id)
             if target is None:
                 diagnostics.error(concept.path, line, f"{name} names unknown concept '{target_id}'")
-            elif question_id and target.concept.question(question_id) is None:
+            elif question_id and target.concept is not None and target.concept.question(question_id) is None:
                 diagnostics.error(concept.path, line, f"{name}: concept '{target_id}' has no question '{question_id}'")
             elif target_id == concept.id and not question_id:
                 diagnostics.error(concept.path, line, f"{name}: a concept cannot name itself")
@@ -394,7 +488,7 @@ def learn_after_graph(concepts) -> dict[str, list[str]]:
 
 def check_cycles(loaded: list[LoadedFile], by_id: dict[str, LoadedFile], diagnostics: DiagnosticList) -> None:
     """Report each learn_after cycle once, at the learn_after line of the concept it returns to."""
-    graph = learn_after_graph(item.concept for item in by_id.values())
+    graph = learn_after_graph(item.concept for item in by_id.values() if item.concept is not None)
     done: set[str] = set()
     reported: set[frozenset] = set()
     for root in graph:
@@ -418,7 +512,7 @@ def check_cycles(loaded: list[LoadedFile], by_id: dict[str, LoadedFile], diagnos
                     reported.add(frozenset(cycle))
                     item = by_id[target]
                     line = item.field_lines.get("learn_after", item.id_line)
-                    diagnostics.error(item.concept.path, line, "learn_after forms a cycle: " + " → ".join(cycle))
+                    diagnostics.error(item.path, line, "learn_after forms a cycle: " + " → ".join(cycle))
                 continue
             path.append(target)
             on_path.add(target)
