@@ -28,16 +28,9 @@ class DiagnosticList:
     def error(self, path: str | Path, line: int, message: str) -> None:
         self.items.append(Diagnostic(str(path), line, message))
 
-    def warning(self, path: str | Path, line: int, message: str) -> None:
-        self.items.append(Diagnostic(str(path), line, message, "warning"))
-
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.items if d.severity == "warning"]
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(self.items)

@@ -198,7 +198,7 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
     front = _validate_front_matter(data, node, yaml_first_line, shown, diagnostics)
 
     blocks = top_level_blocks(tokens[1:])
-    explanation_blocks, question_blocks, questions_line = split_questions(blocks, lines, shown, diagnostics)
+    explanation_blocks, question_blocks = split_questions(blocks, shown, diagnostics)
     explanation = _source(lines, explanation_blocks)
     if not explanation:
         line = min(tokens[0].map[1] + 1, len(lines))
@@ -340,8 +340,8 @@ def _source(lines: list[str], blocks: list[Block]) -> str:
     return "\n".join(lines[blocks[0].start : blocks[-1].end]).strip()
 
 
-def split_questions(blocks, lines, shown, diagnostics):
-    """(explanation blocks, question-area blocks, line of '## Questions' or None)."""
+def split_questions(blocks, shown, diagnostics):
+    """(explanation blocks, question-area blocks): the file is cut at its '## Questions' heading."""
     for index, block in enumerate(blocks):
         if (_heading(block, "h2") or "").casefold() == QUESTIONS_HEADING:
             rest = blocks[index + 1 :]
@@ -349,8 +349,8 @@ def split_questions(blocks, lines, shown, diagnostics):
                 if _heading(later, "h2") is not None:
                     diagnostics.error(shown, later.start + 1, f"'## {_quoted(_heading(later, 'h2'))}' comes after "
                                       "'## Questions': the questions must be the file's last section")
-            return blocks[:index], [b for b in rest if _heading(b, "h2") is None], block.start + 1
-    return blocks, [], None
+            return blocks[:index], [b for b in rest if _heading(b, "h2") is None]
+    return blocks, []
 
 
 def attribute_line_above(blocks: list[Block], index: int) -> Block | None:
