@@ -25,7 +25,27 @@ from quizgen.model import Course
 @dataclass
 class BuildReport:
     course: Course
+    results: dict  # the lab results the outputs show
     written: dict[str, Path] = field(default_factory=dict)  # format name -> its output folder
+
+
+def cached_lab_results(course: Course) -> dict:
+    """{lab id: cached results} for every lab the course names, without running a lab or importing
+    torch. A lab with no cached run (or that cannot be read) is absent: outputs then say that its
+    claims have no results yet (`quizgen verify` fills the cache)."""
+    try:
+        from quizgen.lab import runner
+    except ImportError:  # the lab extra is not installed
+        return {}
+    results = {}
+    for lab in sorted({concept.lab for concept in course.concepts if concept.lab}):
+        try:
+            hit = runner.cached_results(lab)
+        except Exception:  # noqa: BLE001 - an unreadable lab has no evidence to show; verify reports why
+            continue
+        if hit:
+            results[lab] = hit
+    return results
 
 
 def target_dir(out: Path, name: str, kind: str) -> Path:
@@ -40,9 +60,9 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
     reproducible shuffle (``seed``) with its own answer key.
     """
     course = load_course(content, cache)
-    results = {} if results is None else results
+    results = cached_lab_results(course) if results is None else results
     versions = [(f"form-{n}", make_form(course, seed, n)) for n in range(1, forms + 1)]
-    report = BuildReport(course)
+    report = BuildReport(course, results)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
     try:

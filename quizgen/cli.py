@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -16,7 +17,23 @@ from quizgen.errors import ContentError
 CONTENT_DIR = click.Path(file_okay=False, path_type=Path)
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Subcommands that live in other packages, imported only when used: `quizgen check` must stay
+    fast and never load the lab engine."""
+
+    LAZY = {"lab": "quizgen.lab.cli:lab", "verify": "quizgen.lab.cli:verify"}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.LAZY))
+
+    def get_command(self, ctx, name):
+        if name in self.LAZY:
+            module, attribute = self.LAZY[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(__version__, prog_name="quizgen")
 def cli() -> None:
     """Turn course material written in Markdown into quizzes, lab notebooks and LMS exports."""
@@ -134,6 +151,8 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
         import torch  # noqa: F401
     except ImportError as error:
         raise click.ClickException(f"grading needs the lab extra ({error.name} is missing): pip install 'quizgen[lab]'")
+    if content_dir.is_dir():
+        load_or_exit(content_dir)  # bad content is reported as path:line, before any notebook runs
     isolation = probe_isolation()
     if not isolation.jail:
         click.echo(f"warning: notebooks run without namespaces or chroot ({isolation.detail}); they can read "
@@ -169,6 +188,13 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         report_diagnostics(exc)
     for name, folder in report.written.items():
         click.echo(f"{name}: {folder}")
+    from quizgen.site.evidence import missing_claims
+
+    missing = missing_claims(report.course, report.results)
+    if missing:
+        claims = ", ".join(sorted({f"{lab}/{claim}" for _, lab, claim in missing}))
+        click.echo(f"{plural(len(missing), 'question')} name a lab claim with no results yet ({claims}); "
+                   "run `quizgen verify` to measure them.", err=True)
 
 
 def check_content_dir(content_dir: Path) -> None:

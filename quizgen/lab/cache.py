@@ -62,6 +62,7 @@ def store(cache_dir: Path, lab_id: str, key: str, results: dict, files: dict[str
     final = result_dir(cache_dir, lab_id, key)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}-"))
+    staging.chmod(0o755)  # mkdtemp makes it private; results are for everyone who builds the site
     for name, content in files.items():
         (staging / name).write_bytes(content)
     (staging / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

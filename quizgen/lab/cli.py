@@ -89,8 +89,7 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
         for seed in range(seeds):
             results = runner.run_lab(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir)
             results_by_lab[spec.id].append(results)
-            click.echo(f"{spec.id} (seed {seed}, {'cached' if results['cached'] else 'ran'} "
-                       f"in {results['timings']['total_s']:.1f} s)")
+            click.echo(f"{spec.id} (seed {seed}, {_how_long(results)})")
             failures += _print_claims(results["claims"])
     problems = content_problems(content, labs, results_by_lab)
     for problem in problems:
@@ -114,24 +113,24 @@ def content_problems(content: Path, labs: dict, results_by_lab: dict[str, list[d
     course = load_course(content)
     problems = []
     for concept in course.concepts:
+        if concept.lab is not None and concept.lab not in labs:
+            problems.append(f"{concept.path}:{getattr(concept, 'line', 1)}: concept '{concept.id}' names the "
+                            f"unknown lab '{concept.lab}' (labs: {', '.join(sorted(labs))}).")
+            continue
         lab_ids = [concept.lab] if concept.lab else list(labs)
         for question in concept.questions:
             where = f"{concept.path}:{question.line}"
             claim = getattr(question, "claim", None)
             if claim:
-                problems += claim_problems(where, question.id, claim, concept.lab, labs)
+                problems += claim_problems(where, question.id, claim, [labs[i] for i in lab_ids])
             metric_name = getattr(question, "metric", None)
             if metric_name:
                 problems += metric_problems(where, question, metric_name, lab_ids, results_by_lab)
     return problems
 
 
-def claim_problems(where: str, question_id: str, claim: str, lab_id: str | None, labs: dict) -> list[str]:
-    if lab_id is not None and lab_id not in labs:
-        return [f"{where}: question '{question_id}' is backed by lab '{lab_id}', which does not exist "
-                f"(labs: {', '.join(sorted(labs))})."]
-    candidates = [labs[lab_id]] if lab_id else list(labs.values())
-    names = sorted(c.name for spec in candidates for c in spec.claims)
+def claim_problems(where: str, question_id: str, claim: str, candidate_labs: list) -> list[str]:
+    names = sorted(c.name for spec in candidate_labs for c in spec.claims)
     if claim not in names:
         return [f"{where}: question '{question_id}' names the unknown claim '{claim}' "
                 f"(known claims: {', '.join(names)})."]
@@ -184,14 +183,21 @@ def _print_claims(claims: list[dict]) -> int:
 def _shown(value) -> str:
     if value is None:
         return "not measured"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        return f"{int(value):,}"  # token counts
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
 
 
+def _how_long(results: dict) -> str:
+    took = f"ran in {results['timings']['total_s']:.1f} s"
+    return f"cached, {took}" if results["cached"] else took
+
+
 def _print_results(results: dict) -> None:
     click.echo(f"{results['lab']} (seed {results['seed']}, {results['device']}, {results['threads']} threads, "
-               f"{'cached' if results['cached'] else 'ran'} in {results['timings']['total_s']:.1f} s)")
+               f"{_how_long(results)})")
     for arm, values in results["metrics"].items():
         if isinstance(values, dict) and "recall" in values:
             shown = ", ".join(f"{name} {values[name]:.3g}" for name in

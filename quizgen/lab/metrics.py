@@ -24,10 +24,14 @@ def score(model, sequences: list[Sequence], device: str = "cpu", pad_id: int = 0
     import torch
 
     model.eval()
-    logprobs, is_argmax = [], []
-    with torch.no_grad():
-        for start in range(0, len(sequences), EVAL_BATCH):
-            chunk = sequences[start : start + EVAL_BATCH]
+    logprobs: list[list[float]] = [[] for _ in sequences]
+    is_argmax: list[list[bool]] = [[] for _ in sequences]
+    # Batches of similar lengths waste little on padding; results go back in the original order.
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i].ids))
+    with torch.inference_mode():
+        for start in range(0, len(order), EVAL_BATCH):
+            rows = order[start : start + EVAL_BATCH]
+            chunk = [sequences[i] for i in rows]
             input_ids, attention_mask = padded(chunk, pad_id)
             logits = model(input_ids=input_ids.to(device), attention_mask=attention_mask.to(device)).logits
             logits = logits[:, :-1].double().cpu()
@@ -35,10 +39,10 @@ def score(model, sequences: list[Sequence], device: str = "cpu", pad_id: int = 0
             targets = input_ids[:, 1:]
             token_logprobs = probabilities.gather(-1, targets.unsqueeze(-1)).squeeze(-1).log()
             hits = logits.argmax(-1) == targets
-            for row, sequence in enumerate(chunk):
+            for row, (index, sequence) in enumerate(zip(rows, chunk)):
                 n = len(sequence.ids) - 1
-                logprobs.append(token_logprobs[row, :n].tolist())
-                is_argmax.append(hits[row, :n].tolist())
+                logprobs[index] = token_logprobs[row, :n].tolist()
+                is_argmax[index] = hits[row, :n].tolist()
     return Scored(logprobs, is_argmax)
 
 
@@ -84,14 +88,15 @@ def layer_of(parameter_name: str) -> str:
 
 
 def relative_drift(model, reference: dict) -> tuple[float, dict[str, float]]:
-    """‖θ−θ₀‖/‖θ₀‖ over all parameters, and per layer."""
+    """‖θ−θ₀‖/‖θ₀‖ over all parameters, and per layer (tied weights count once)."""
     squared_change: dict[str, float] = {}
     squared_norm: dict[str, float] = {}
     for name, parameter in model.named_parameters():
         before = reference[name].to(parameter.device).double()
+        after = parameter.detach().double()
         layer = layer_of(name)
-        squared_change[layer] = squared_change.get(layer, 0.0) + float((parameter.double() - before).square().sum())
-        squared_norm[layer] = squared_norm.get(layer, 0.0) + float(before.square().sum())
+        squared_change[layer] = squared_change.get(layer, 0.0) + (after - before).square().sum().item()
+        squared_norm[layer] = squared_norm.get(layer, 0.0) + before.square().sum().item()
     total = math.sqrt(sum(squared_change.values()) / sum(squared_norm.values()))
     per_layer = {layer: math.sqrt(squared_change[layer] / squared_norm[layer]) for layer in sorted(squared_change)}
     return total, per_layer

@@ -28,10 +28,12 @@ class LoadedModel:
 
 
 def transformers_quiet() -> None:
-    """Keep library advice (e.g. on attention masks, which the loop handles by design) off the console."""
+    """Keep library advice (e.g. on attention masks, which the loop handles by design) and its
+    loading/saving progress bars off the console; the labs show their own progress."""
     from transformers.utils import logging
 
     logging.set_verbosity_error()
+    logging.disable_progress_bar()
 
 
 def gpt2_config(tokenizer, **shape):

@@ -59,8 +59,10 @@ def recall_vs_drift(points: list[dict], title: str) -> bytes:
         ax.plot(drift, [p["heldout_accuracy"] for p in row], "s--", color=line.get_color(),
                 label=f"held-out accuracy, lr {lr:g}")
         for p in row:
-            ax.annotate(f"{p['steps']} steps", (p["relative_drift"], p["recall"]), fontsize="x-small")
-    ax.set(xlabel="relative drift ‖θ−θ₀‖/‖θ₀‖", ylabel="share correct", ylim=(0, 1.05), title=title, xscale="log")
+            ax.annotate(f"{p['steps']}", (p["relative_drift"], p["recall"]), xytext=(3, 4),
+                        textcoords="offset points", fontsize="x-small")
+    ax.set(xlabel="relative drift ‖θ−θ₀‖/‖θ₀‖ (points labelled with steps)", ylabel="share correct",
+           ylim=(0, 1.05), title=title, xscale="log")
     ax.legend(fontsize="x-small")
     return _png(fig)
 

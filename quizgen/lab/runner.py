@@ -120,10 +120,14 @@ def lab_settings(spec: LabSpec, *, seed: int, device: str, threads: int, model_d
 
 def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
                    model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR) -> dict | None:
-    """Results of an earlier run with exactly these settings, without importing torch; None if none."""
+    """Results of an earlier run with exactly these settings, without importing torch; None if none.
+
+    For renderers: `results["directory"]` holds results.json and the PNGs named in `results["plots"]`.
+    """
     spec = get_lab(lab_id)
     key = cache.cache_key(lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir))
-    return cache.load(cache_dir, lab_id, key)
+    hit = cache.load(cache_dir, lab_id, key)
+    return None if hit is None else hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
 
 
 def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,

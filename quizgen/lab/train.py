@@ -75,6 +75,13 @@ def train(
     snapshot_steps: tuple[int, ...] = (),
     desc: str = "training",
 ) -> TrainRun:
+    """Minimise the mean −log Pr of the target tokens of `sequences` with AdamW.
+
+    loss_on="response" is the SFT objective (prompt masked), "all" is plain language modelling.
+    Each step takes `batch_size` sequences, drawn in shuffled epochs decided by `seed`; the learning
+    rate warms up linearly for `warmup_steps`, then follows a cosine down to min_lr_ratio·lr
+    (min_lr_ratio=1 keeps it constant). `snapshot_steps` keeps a copy of the weights after those steps.
+    """
     import torch
     from tqdm.auto import tqdm
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from quizgen.build import cached_lab_results
 from quizgen.errors import DiagnosticList
 from quizgen.loader import COURSE_FILE, check_course, concept_files, load_concept_file, load_course_info
 from quizgen.model import Course
@@ -57,30 +58,6 @@ class _Loaded:
     signature: tuple[int, int]
     item: object  # LoadedFile | None
     diagnostics: list
-
-
-def cached_lab_results(course: Course) -> dict:
-    """The lab engine's cached results for each lab the course names, without running or importing torch.
-
-    Any lab that is missing, has no cached run or cannot be read is simply absent: the site then
-    says its claims have no results yet.
-    """
-    try:
-        from quizgen.lab import cache, runner
-    except ImportError:
-        return {}
-    results = {}
-    for lab in sorted({concept.lab for concept in course.concepts if concept.lab}):
-        try:
-            spec = runner.get_lab(lab)
-            settings = runner.lab_settings(spec, seed=0, device="cpu", threads=runner.DEFAULT_THREADS, model_dir=None)
-            key = cache.cache_key(settings)
-            hit = cache.load(cache.DEFAULT_CACHE_DIR, lab, key)
-        except Exception:  # noqa: BLE001 - a lab that cannot be read has no evidence to show, nothing worse
-            continue
-        if hit:
-            results[lab] = hit | {"directory": str(cache.result_dir(cache.DEFAULT_CACHE_DIR, lab, key))}
-    return results
 
 
 class Preview:

@@ -1,0 +1,199 @@
+"""`quizgen lab …` and `quizgen verify`: user errors are plain sentences, claims print with values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from quizgen.lab import cli, runner
+
+FIXED_CLAIMS = {
+    "initialization": {"moderate-retains", "moderate-learns-task", "aggressive-forgets", "aggressive-overfits",
+                       "aggressive-drifts-more", "aggressive-perplexity-rises", "random-init-fails"},
+    "sft-objective": {"loss-is-nll", "response-only-retains-more", "finetuning-raises-likelihood"},
+    "ift-vs-pretraining": {"finetuning-data-tiny", "same-loop"},
+}
+
+
+def invoke(command, args):
+    result = CliRunner().invoke(command, args)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_importing_the_cli_does_not_import_torch():
+    code = "import sys, quizgen.lab.cli; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_lab_list_names_every_lab_and_its_claims():
+    result = invoke(cli.lab, ["list"])
+    assert result.exit_code == 0
+    for lab_id, claims in FIXED_CLAIMS.items():
+        assert f"{lab_id}:" in result.output
+        for claim in claims:
+            assert f"  {claim}\n" in result.output
+
+
+def test_the_labs_declare_exactly_the_claims_the_course_references():
+    labs = runner.discover()
+    assert {lab_id: {c.name for c in spec.claims} for lab_id, spec in labs.items()} == FIXED_CLAIMS
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "no-such-lab"], "There is no lab named 'no-such-lab' (known labs: ift-vs-pretraining, "
+                             "initialization, sft-objective)."),
+    (["run", "initialization", "--model", "/no/such/dir"], "--model /no/such/dir: no such directory."),
+])
+def test_user_errors_are_one_plain_sentence(args, message):
+    result = invoke(cli.lab, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {message}"
+
+
+def test_a_model_directory_without_a_config_is_explained(tmp_path):
+    result = invoke(cli.lab, ["run", "initialization", "--model", str(tmp_path), "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path} is not a Hugging Face model directory (it has no config.json)."
+
+
+def test_asking_for_cuda_without_one_is_explained(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = invoke(cli.lab, ["run", "initialization", "--device", "cuda", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "torch sees no CUDA device" in result.output
+
+
+def test_bad_option_values_are_usage_errors_not_tracebacks():
+    result = invoke(cli.lab, ["run", "initialization", "--threads", "0"])
+    assert result.exit_code == 2 and "Invalid value for '--threads'" in result.output
+
+
+def test_a_lab_file_that_does_not_load_is_reported_as_a_sentence(tmp_path, monkeypatch):
+    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "broken.py").write_text("ID = 'broken'\ndef run(lab):\n  return {\n")
+    monkeypatch.chdir(tmp_path)
+    for command, args in ((cli.lab, ["list"]), (cli.verify, [])):
+        result = invoke(command, args)
+        assert result.exit_code == 1
+        assert result.output.startswith(f"Error: Could not load the labs in {tmp_path / 'labs'}:")
+
+
+FAKE_LAB = '''
+from quizgen.lab.claims import Claim
+
+ID = "fake"
+TITLE = "A lab that trains nothing"
+THRESHOLD = {threshold}
+CLAIMS = [
+    Claim("big-enough", "The measured value clears the threshold.", "arm.value >= {threshold}"),
+    Claim("seeded", "Seeds are passed through.", "arm.seed >= 0"),
+]
+
+
+def run(lab):
+    return {{"arm": {{"value": 0.5, "seed": lab.seed, "relative_drift": 0.05}}}}
+'''
+
+
+@pytest.fixture
+def fake_labs(tmp_path, monkeypatch):
+    """A labs/ folder with one lab that needs no training, in a scratch working directory."""
+    pytest.importorskip("torch")
+    (tmp_path / "labs").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def write(threshold):
+        (tmp_path / "labs" / "fake.py").write_text(FAKE_LAB.format(threshold=threshold))
+    return write
+
+
+def test_verify_prints_each_claim_with_its_measured_values_and_passes(fake_labs):
+    fake_labs(0.4)
+    result = invoke(cli.verify, ["--seeds", "2", "--content", "no-content"])
+    assert result.exit_code == 0, result.output
+    assert "fake (seed 0, ran in" in result.output and "fake (seed 1, ran in" in result.output
+    assert "PASS big-enough: The measured value clears the threshold." in result.output
+    assert "measured: arm.value = 0.5" in result.output
+    assert "4 of 4 claim checks hold on 2 seed(s)" in result.output
+    again = invoke(cli.verify, ["--seeds", "2", "--content", "no-content"])
+    assert "fake (seed 0, cached" in again.output  # the second run reads the cache
+
+
+def test_verify_exits_1_when_a_claim_fails(fake_labs):
+    fake_labs(0.9)
+    result = invoke(cli.verify, ["--seeds", "1", "--content", "no-content"])
+    assert result.exit_code == 1
+    assert "FAIL big-enough" in result.output and "✗ arm.value >= 0.9" in result.output
+    assert "1 of 2 claim checks hold" in result.output
+
+
+def fake_course(*questions, lab="fake"):
+    concept = types.SimpleNamespace(id="concept", lab=lab, path=Path("content/concept.md"),
+                                    questions=list(questions))
+    return types.SimpleNamespace(concepts=[concept])
+
+
+def question(line, **attributes):
+    return types.SimpleNamespace(**({"id": f"q{line}", "line": line, "claim": None} | attributes))
+
+
+def test_verify_reports_questions_naming_unknown_claims_or_metrics(fake_labs, monkeypatch):
+    fake_labs(0.4)
+    course = fake_course(
+        question(10, claim="big-enough"),
+        question(20, claim="no-such-claim"),
+        question(30, metric="arm.value", answer=0.5, tolerance=0.01),
+        question(40, metric="arm.value", answer=0.05, tolerance=0.02),
+        question(50, metric="arm.nothing", answer=1.0),
+    )
+    monkeypatch.setitem(sys.modules, "quizgen.loader", types.SimpleNamespace(load_course=lambda path: course))
+    Path("content").mkdir()
+    result = invoke(cli.verify, ["--seeds", "1"])
+    assert result.exit_code == 1
+    output = result.output  # stdout and stderr together
+    assert ("content/concept.md:20: question 'q20' names the unknown claim 'no-such-claim' "
+            "(known claims: big-enough, seeded).") in output
+    assert ("content/concept.md:40: question 'q40' gives arm.value = 0.05 ± 0.02, but the lab measured 0.5.") in output
+    assert "content/concept.md:50: question 'q50' names the metric 'arm.nothing', which lab fake does not measure." in output
+    assert "content/concept.md:10" not in output and "content/concept.md:30" not in output
+    assert "3 problem(s) in content" in output
+
+
+def test_a_concept_backed_by_an_unknown_lab_is_reported(fake_labs, monkeypatch):
+    fake_labs(0.4)
+    course = fake_course(question(10, claim="big-enough"), lab="no-such-lab")
+    monkeypatch.setitem(sys.modules, "quizgen.loader", types.SimpleNamespace(load_course=lambda path: course))
+    Path("content").mkdir()
+    result = invoke(cli.verify, ["--seeds", "1"])
+    assert result.exit_code == 1
+    assert "content/concept.md:1: concept 'concept' names the unknown lab 'no-such-lab' (labs: fake)." in result.output
+
+
+def test_relative_tolerance_is_a_share_of_the_answer():
+    results = {"lab": [{"metrics": {"arm": {"value": 104.0}}}]}
+    inside = types.SimpleNamespace(id="q", answer=100.0, relative_tolerance=0.05, tolerance=None)
+    outside = types.SimpleNamespace(id="q", answer=100.0, relative_tolerance=0.03, tolerance=None)
+    assert cli.metric_problems("c.md:1", inside, "arm.value", ["lab"], results) == []
+    assert cli.metric_problems("c.md:1", outside, "arm.value", ["lab"], results) != []
+
+
+def test_cached_results_are_found_without_torch(fake_labs, tmp_path):
+    fake_labs(0.4)
+    invoke(cli.verify, ["--seeds", "1", "--content", "no-content", "--cache-dir", str(tmp_path / "c")])
+    code = ("import sys; from quizgen.lab import runner; "
+            f"hit = runner.cached_results('fake', cache_dir={str(tmp_path / 'c')!r}); "
+            "miss = runner.cached_results('fake', seed=5, cache_dir=" + repr(str(tmp_path / "c")) + "); "
+            "print(hit['metrics']['arm']['value'], miss, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(Path(cli.__file__).parents[2])})
+    assert out.stdout.split() == ["0.5", "None", "False"], out.stderr

@@ -1,0 +1,128 @@
+"""The one training loop: masking, packing, the loss/NLL identity, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from quizgen.lab import metrics  # noqa: E402
+from quizgen.lab.data import encode, first_target, packed  # noqa: E402
+from quizgen.lab.train import lr_at, masked_nll, train  # noqa: E402
+from quizgen.lab.world import TextExample  # noqa: E402
+
+
+def test_response_only_labels_are_exactly_the_response_tokens(tokenizer):
+    pairs = encode(tokenizer, [TextExample("question : where does a dog live ? answer :", "kennel"),
+                               TextExample("question : what is one plus two ? answer :", "three")])
+    input_ids, labels, _ = packed(pairs, tokenizer.pad_token_id, "response")
+    targets = [tokenizer.convert_ids_to_tokens(int(i)) for i in labels[labels != -100]]
+    assert targets == ["kennel", "<eos>", "three", "<eos>"]
+    _, all_labels, _ = packed(pairs, tokenizer.pad_token_id, "all")
+    # Every token but each sequence's <bos> is a target when the loss is on all tokens.
+    assert int((all_labels != -100).sum()) == sum(len(p.ids) - 1 for p in pairs)
+
+
+def test_response_only_loss_ignores_what_prompt_tokens_predict(tiny_gpt2, tokenizer):
+    """Changing the model's output only at prompt positions moves the all-token loss, not the SFT loss."""
+    pair = encode(tokenizer, [TextExample("question : what is one plus two ? answer :", "three")])
+    input_ids, labels, positions = packed(pair, tokenizer.pad_token_id, "response")
+    _, all_labels, _ = packed(pair, tokenizer.pad_token_id, "all")
+    prompt_positions = slice(0, pair[0].prompt_len - 1)
+
+    class PromptLogitsShifted(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, **kwargs):
+            out = self.inner(**kwargs)
+            out.logits[:, prompt_positions] += torch.randn_like(out.logits[:, prompt_positions]) * 5
+            return out
+
+    shifted = PromptLogitsShifted(tiny_gpt2)
+    with torch.no_grad():
+        assert masked_nll(shifted, input_ids, labels, positions).item() == pytest.approx(
+            masked_nll(tiny_gpt2, input_ids, labels, positions).item(), abs=1e-6)
+        assert abs(masked_nll(shifted, input_ids, all_labels, positions).item()
+                   - masked_nll(tiny_gpt2, input_ids, all_labels, positions).item()) > 1e-3
+
+
+def test_packed_rows_train_each_sentence_as_if_alone(tiny_gpt2, lab_data, tokenizer):
+    sequences = lab_data.pretraining[:12]
+    input_ids, labels, positions = packed(sequences, tokenizer.pad_token_id, "all", width=64)
+    assert input_ids.shape[0] < len(sequences)  # really packed several per row
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for sequence in sequences:
+            alone = torch.tensor([sequence.ids])
+            logits = tiny_gpt2(input_ids=alone).logits[0, :-1]
+            total += torch.nn.functional.cross_entropy(logits, alone[0, 1:], reduction="sum").item()
+            count += len(sequence.ids) - 1
+        packed_loss = masked_nll(tiny_gpt2, input_ids, labels, positions).item()
+    assert packed_loss == pytest.approx(total / count, abs=1e-5)
+
+
+def test_loss_equals_negative_mean_log_likelihood_from_probabilities(tiny_gpt2, lab_data, tokenizer):
+    pairs = lab_data.finetune_train[:40]
+    input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response")
+    with torch.no_grad():
+        loss = masked_nll(tiny_gpt2, input_ids, labels, positions).item()
+    scored = metrics.score(tiny_gpt2, pairs, pad_id=tokenizer.pad_token_id)
+    assert loss == pytest.approx(metrics.response_nll_per_token(scored, pairs), abs=1e-5)
+    assert loss > 1.0  # an untrained model: the identity is not trivially 0 == 0
+
+
+def test_loop_reduces_the_loss_on_a_tiny_task(tiny_gpt2, lab_data, tokenizer):
+    run = train(tiny_gpt2, lab_data.finetune_train[:16], steps=40, lr=1e-2, batch_size=16,
+                pad_id=tokenizer.pad_token_id)
+    assert run.losses[-1] < 0.5 * run.losses[0]
+    assert run.loop == "quizgen.lab.train.train"
+    assert run.tokens_seen[-1] == 40 * sum(len(s.ids) for s in lab_data.finetune_train[:16])
+    # Response-only: per pair, its answer and <eos> are the targets.
+    assert run.target_tokens[-1] == 40 * sum(len(s.ids) - s.prompt_len for s in lab_data.finetune_train[:16])
+    assert run.summary(up_to_step=10)["tokens_seen"] == run.tokens_seen[-1] // 4
+
+
+def _run(tokenizer, lab_data, seed):
+    from quizgen.lab.model import gpt2_config, random_model
+
+    torch.set_num_threads(2)
+    model = random_model(gpt2_config(tokenizer, n_embd=16, n_layer=2, n_head=2), seed=0)
+    run = train(model, lab_data.finetune_train, steps=8, lr=1e-3, batch_size=8, warmup_steps=3,
+                seed=seed, pad_id=tokenizer.pad_token_id)
+    return run.losses, model.state_dict()
+
+
+def test_same_seed_and_threads_give_bit_identical_training(tokenizer, lab_data):
+    losses_a, state_a = _run(tokenizer, lab_data, seed=3)
+    losses_b, state_b = _run(tokenizer, lab_data, seed=3)
+    assert losses_a == losses_b
+    assert all(torch.equal(state_a[name], state_b[name]) for name in state_a)
+    losses_c, _ = _run(tokenizer, lab_data, seed=4)
+    assert losses_c != losses_a  # the seed really decides the batch order
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor():
+    assert lr_at(0, 100, 1.0, 10, 0.1) == pytest.approx(0.1)
+    assert lr_at(9, 100, 1.0, 10, 0.1) == pytest.approx(1.0)
+    assert lr_at(10, 100, 1.0, 10, 0.1) == pytest.approx(1.0)
+    assert lr_at(100, 100, 1.0, 10, 0.1) == pytest.approx(0.1)
+    assert lr_at(55, 100, 1.0, 10, 1.0) == 1.0  # min_lr_ratio 1: constant after warm-up
+
+
+def test_unknown_loss_mask_is_refused(tokenizer):
+    pair = encode(tokenizer, [TextExample("the sky", "blue")])[0]
+    with pytest.raises(ValueError, match="loss_on"):
+        first_target(pair, "prompt")
+
+
+def test_snapshots_are_the_weights_at_that_step(tiny_gpt2, lab_data, tokenizer):
+    run = train(tiny_gpt2, lab_data.finetune_train, steps=6, lr=1e-3, batch_size=8, pad_id=tokenizer.pad_token_id,
+                snapshot_steps=(3, 6))
+    final = tiny_gpt2.state_dict()
+    assert all(torch.equal(run.snapshots[6][name], final[name]) for name in final)
+    assert not all(torch.equal(run.snapshots[3][name], final[name]) for name in final)
+    assert math.isfinite(run.losses[-1])
