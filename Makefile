@@ -29,8 +29,12 @@ node_modules/.installed: package.json package-lock.json
 
 test-setup: setup system-packages node_modules/.installed
 
+# The main job on the embedded course: check it, run its labs (cached in build/lab-cache; about
+# a minute per lab on 2 CPU cores) and build the site, the notebooks and every export into build/.
 run: setup
 	$(BIN)/quizgen check content
+	$(BIN)/quizgen verify --seeds 1
+	$(BIN)/quizgen build
 
 test: test-setup
 	$(BIN)/python -m pytest

@@ -20,6 +20,8 @@ FORMATS: dict[str, str] = {
     "key": "quizgen.formats.key",
     "csv": "quizgen.formats.csv",
     "critique": "quizgen.formats.critique",
+    "notebooks": "quizgen.formats.notebooks",
+    "otter": "quizgen.formats.otter",
 }
 
 

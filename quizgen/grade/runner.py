@@ -1,0 +1,243 @@
+"""Grade a batch: every submission in its own sandbox, in parallel, scored against one reference run.
+
+The lab's reference results are looked up (or computed once) before the first submission and reused for
+all of them: no submission retrains the reference. One bad submission never stops the batch; each
+learner's files are written as soon as they are graded, and the summary after every submission, so an
+interrupted run keeps what it finished and `--resume` picks up from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import re
+import secrets
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from quizgen.grade import hidden, reports, scoring
+from quizgen.grade.sandbox import (
+    ENVIRONMENT_ERROR, NOT_A_NOTEBOOK, Isolation, Limits, Outcome, Runtime, kill_all, probe_isolation, run_notebook,
+)
+
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_ANSWERS_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class Submission:
+    path: Path
+    learner: str
+
+
+@dataclass
+class GradeReport:
+    out: Path
+    header: dict
+    records: list[dict] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for record in self.records:
+            counts[record["status"]] = counts.get(record["status"], 0) + 1
+        return counts
+
+
+def collect(paths: list[Path]) -> list[Submission]:
+    """Files given, and every visible file in folders given; each learner named after their file."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        else:
+            files.append(path)
+    submissions, taken = [], set()
+    for path in files:
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "learner"
+        learner, number = base, 2
+        while learner in taken:
+            learner, number = f"{base}-{number}", number + 1
+        taken.add(learner)
+        submissions.append(Submission(path, learner))
+    return submissions
+
+
+def read_notebook(data: bytes) -> dict | str:
+    """The notebook as plain nbformat-4 JSON, or why it is not one. Parsing JSON runs no code."""
+    import nbformat
+
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        return f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB"
+    try:
+        text = data.decode("utf-8")
+        notebook = nbformat.reads(text, as_version=4)
+    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as error:
+        return f"it is not a notebook ({type(error).__name__})"
+    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds of error on odd input
+        return f"it is not a notebook ({type(error).__name__}: {str(error)[:200]})"
+    plain = json.loads(json.dumps(notebook))
+    if not isinstance(plain.get("cells"), list) or not all(isinstance(c, dict) and "cell_type" in c for c in plain["cells"]):
+        return "it has no list of cells"
+    return plain
+
+
+def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = None, workers: int = 1,
+          resume: bool = False, limits: Limits = Limits(), cache_dir: Path | None = None,
+          progress: Callable[[dict], None] | None = None, isolation: Isolation | None = None,
+          on_reference: Callable[[dict], None] | None = None) -> GradeReport:
+    from quizgen.lab import cache, runner
+    from quizgen.notebooks import plan_for
+    from quizgen.notebooks.recipes import flat_metrics
+
+    spec = runner.get_lab(lab_id)
+    concept = _concept_for(lab_id, content)
+    plan = plan_for(spec, concept)
+    reference_results = None
+    if plan.measurements or plan.predictions:
+        reference_results = runner.run_lab(lab_id, cache_dir=cache_dir or cache.DEFAULT_CACHE_DIR)
+        if on_reference:
+            on_reference(reference_results)
+    reference = flat_metrics(reference_results) if reference_results else None
+    isolation = isolation or probe_isolation()
+    submissions = collect(paths)
+    header = {
+        "lab": spec.id, "title": spec.title, "concept": plan.concept_id,
+        "isolation": {"mode": isolation.mode, "detail": isolation.detail},
+        "limits": asdict(limits) | {"cpu_seconds": limits.cpu_seconds},
+        "reference": None if reference_results is None else {
+            "key": reference_results.get("key"), "config_hash": reference_results.get("config_hash"),
+            "cached": reference_results.get("cached"), "seed": reference_results.get("seed"),
+            "threads": reference_results.get("threads")},
+    }
+    report = GradeReport(out, header)
+    out.mkdir(parents=True, exist_ok=True)
+    secret_paths = [p.resolve() for p in [out, cache_dir or cache.DEFAULT_CACHE_DIR, *(s.path.parent for s in submissions)]
+                    + ([content] if content else [])]
+    context = _Context(plan, spec, reference, isolation, limits, secret_paths, resume, out)
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(workers):
+        slots.put(slot)
+    lock = threading.Lock()
+    _quiet_torch()
+    context.runtime = Runtime()
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_grade_one, submission, context, slots) for submission in submissions]
+            try:
+                for future in as_completed(futures):
+                    record = future.result()
+                    with lock:
+                        report.records.append(record)
+                        reports.write_summary(out, report.records, header)
+                    if progress:
+                        progress(record)
+            except BaseException:
+                # Ctrl-C: stop now rather than wait for every running notebook to finish.
+                pool.shutdown(wait=False, cancel_futures=True)
+                kill_all(context.stop)
+                raise
+    finally:
+        context.runtime.close()
+    report.records.sort(key=lambda record: record["learner"])
+    return report
+
+
+def _concept_for(lab_id: str, content: Path | None):
+    if content is None or not Path(content).is_dir():
+        return None
+    from quizgen.loader import load_course
+
+    course = load_course(Path(content))
+    return next((concept for concept in course.concepts if concept.lab == lab_id), None)
+
+
+def _quiet_torch() -> None:
+    # The grader's own tensor work (expected outputs of hidden tests) is tiny; leave the cores to sandboxes.
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@dataclass
+class _Context:
+    plan: object
+    spec: object
+    reference: dict | None
+    isolation: Isolation
+    limits: Limits
+    secret_paths: list[Path]
+    resume: bool
+    out: Path
+    runtime: Runtime | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) -> dict:
+    started = time.perf_counter()
+    data = b""
+    try:
+        data = submission.path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if context.resume and (finished := reports.load_finished(context.out, submission.learner, digest)):
+            return finished | {"resumed": True}
+        record, output_tail = _run_and_score(submission, data, digest, context, slots)
+    except Exception as error:  # noqa: BLE001 - our bug must not stop the batch; it is reported, not hidden
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        outcome = Outcome(status=ENVIRONMENT_ERROR, message=f"the grader failed: {detail}")
+        record = _record(submission, hashlib.sha256(data).hexdigest(), outcome, ENVIRONMENT_ERROR, [], [])
+        output_tail = ""
+    # Everything this submission cost the grader: sandbox, harvest, hidden inputs, scoring.
+    record["timings"]["grading_s"] = time.perf_counter() - started
+    record["timings"]["overhead_s"] = max(0.0, record["timings"]["grading_s"] - record["timings"]["execution_s"])
+    reports.write_submission(context.out, record, context.spec.title, output_tail)
+    return record
+
+
+def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[dict, str]:
+    plan = context.plan
+    exercise_cases = {exercise.name: hidden.cases(exercise.name, exercise.cases, secrets.randbits(64))
+                      for exercise in plan.exercises}
+    notebook = read_notebook(data)
+    if isinstance(notebook, str):
+        outcome = Outcome(status=NOT_A_NOTEBOOK, message=notebook)
+        missing = []
+    else:
+        missing = scoring.missing_cells(plan, notebook)
+        slot = slots.get()
+        try:
+            outcome = run_notebook(
+                notebook, name=f"{submission.learner}.ipynb", runtime=context.runtime, isolation=context.isolation,
+                limits=context.limits, slot=slot, train_from=scoring.train_from(notebook),
+                variables=["ANSWERS", "PREDICTIONS", "MEASURED", *plan.config_names],
+                exercise_inputs={name: [case.arguments for case in cases] for name, cases in exercise_cases.items()},
+                secret_paths=context.secret_paths, stop=context.stop)
+        finally:
+            slots.put(slot)
+    status, items = scoring.score(plan, outcome, exercise_cases=exercise_cases, reference=context.reference,
+                                  lab_config=context.spec.config, missing=missing)
+    return _record(submission, digest, outcome, status, items, missing), outcome.output_tail
+
+
+def _record(submission: Submission, digest: str, outcome: Outcome, status: str, items, missing) -> dict:
+    answers = json.dumps({"variables": outcome.variables,
+                          "predictions_before_training": outcome.predictions_before_training})
+    return {
+        "learner": submission.learner,
+        "file": str(submission.path),
+        "sha256": digest,
+        "status": status,
+        "message": outcome.message,
+        "score": sum(item.earned for item in items),
+        "points_possible": sum(item.points for item in items),
+        "items": [item.to_json() for item in items],
+        "missing_cells": missing,
+        "cells": outcome.cells,
+        "answers": json.loads(answers) if len(answers) <= MAX_ANSWERS_CHARS else {"truncated": True},
+        "timings": {"execution_s": outcome.execution_s, "sandbox_s": outcome.total_s},
+    }

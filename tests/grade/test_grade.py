@@ -1,0 +1,285 @@
+"""`quizgen grade` on honest, careless and hostile submissions: each gets the status and the score it
+deserves, nothing stops the batch, and no learner can see or change what decides their score.
+
+Two batches are graded once per module: real lab notebooks (with QUICK_CONFIG's few training steps) and
+tiny adversarial notebooks (short timeouts). The lab's reference results are a made-up cached entry:
+grading must find it in the cache, not retrain it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("nbformat")
+
+import grade_helpers as subs  # noqa: E402
+from quizgen.grade import runner, sandbox  # noqa: E402
+from quizgen.grade.sandbox import Limits  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ISOLATION = sandbox.probe_isolation()
+needs_jail = pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("lab-cache")
+    for lab in (subs.LAB, subs.RUN_LAB):
+        subs.store_reference(folder, lab)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def lab_batch(tmp_path_factory, cache_dir):
+    folder = tmp_path_factory.mktemp("lab-submissions")
+    for name, notebook in (("correct", subs.correct()), ("blank", subs.blank()), ("wrong", subs.wrong()),
+                           ("deleted", subs.answer_cells_deleted())):
+        subs.write(folder, name, notebook)
+    out = tmp_path_factory.mktemp("lab-grades")
+    report = runner.grade([folder], lab_id=subs.RUN_LAB, out=out, content=subs.CONTENT, workers=2,
+                          cache_dir=cache_dir, limits=Limits(cell_timeout=600, wall_timeout=1200), isolation=ISOLATION)
+    return report, {record["learner"]: record for record in report.records}
+
+
+class Listener:
+    """A TCP server on this machine's loopback: a sandbox must not reach it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.server.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                connection, _ = self.server.accept()
+                self.connections += 1
+                connection.close()
+            except OSError:
+                continue
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.server.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory, cache_dir):
+    folder = tmp_path_factory.mktemp("hostile-submissions")
+    listener = Listener()
+    known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), str(ROOT / "quizgen" / "notebooks" / "solutions.py"),
+             *map(str, cache_dir.rglob("results.json")), str(folder / "float-subclass.ipynb")]
+    notebooks = {
+        "float-subclass": subs.float_subclass(), "disk-search": subs.disk_search(known),
+        "sleeps-forever": subs.sleeps_forever(), "allocates-8-gib": subs.allocates_8_gib(),
+        "network": subs.opens_network(listener.port), "fake-marker": subs.fake_marker(subs.correct_answers()),
+        "kernel-dies": subs.kernel_dies(),
+    }
+    for name, notebook in notebooks.items():
+        subs.write(folder, name, notebook)
+    (folder / "not-json.ipynb").write_text("{'cells': [print('hello')]", encoding="utf-8")
+    out = tmp_path_factory.mktemp("hostile-grades")
+    try:
+        report = runner.grade([folder], lab_id=subs.LAB, out=out, content=subs.CONTENT, workers=2, cache_dir=cache_dir,
+                              limits=Limits(cell_timeout=8, wall_timeout=60, grace=3), isolation=ISOLATION)
+    finally:
+        listener.close()
+    return report, {record["learner"]: record for record in report.records}, listener, out
+
+
+def earned(record: dict, prefix: str) -> float:
+    return sum(item["earned"] for item in record["items"] if item["id"].startswith(prefix))
+
+
+def possible(record: dict, prefix: str) -> float:
+    return sum(item["points"] for item in record["items"] if item["id"].startswith(prefix))
+
+
+# --- honest and careless submissions --------------------------------------------------------------
+
+
+def test_the_correct_solution_gets_every_point(lab_batch):
+    report, records = lab_batch
+    record = records["correct"]
+    assert record["status"] == "graded", record["message"]
+    assert record["score"] == record["points_possible"] > 0
+    assert earned(record, "exercise:") == possible(record, "exercise:") == 2
+    measured = next(item for item in record["items"] if item["id"] == "measured")
+    # QUICK_CONFIG is not the lab's configuration: the relations decide, and they hold.
+    assert any("your settings differ from the lab's (FINETUNE, REPLAY_STEPS)" in line for line in measured["feedback"])
+
+
+def test_grading_reuses_the_cached_reference_results(lab_batch, cache_dir):
+    report, _ = lab_batch
+    stored = json.loads(next((cache_dir / subs.RUN_LAB).rglob("results.json")).read_text())
+    assert report.header["reference"] == {"key": stored["key"], "config_hash": stored["config_hash"], "cached": True,
+                                          "seed": 0, "threads": 2}
+
+
+def test_a_blank_notebook_scores_nothing(lab_batch):
+    record = lab_batch[1]["blank"]
+    assert record["status"] == "graded"
+    assert record["score"] == 0 and record["points_possible"] == lab_batch[1]["correct"]["points_possible"]
+    exercise = next(item for item in record["items"] if item["id"] == "exercise:loss_mask")
+    assert any("NotImplementedError" in line for line in exercise["feedback"])
+
+
+def test_a_wrong_submission_loses_the_points_it_gets_wrong(lab_batch):
+    record = lab_batch[1]["wrong"]
+    assert record["status"] == "graded"
+    assert earned(record, "question:") == 0
+    # Not masking the prompt is right only for loss_on="all" inputs: partial credit.
+    assert 0 < earned(record, "exercise:loss_mask") < possible(record, "exercise:loss_mask")
+    assert earned(record, "measured") == 0
+    # Predictions are credited for being made before the runs; the feedback says the reference disagreed.
+    prediction = next(item for item in record["items"] if item["id"] == "prediction:same_loop")
+    assert prediction["earned"] == 1 and "the reference run showed True" in prediction["feedback"][0]
+
+
+def test_deleted_answer_cells_are_reported_and_the_rest_still_counts(lab_batch):
+    record = lab_batch[1]["deleted"]
+    assert record["status"] == "missing answer cell"
+    assert set(record["missing_cells"]) >= {"token-share", "MEASURED"}
+    assert earned(record, "exercise:") == 2 and earned(record, "question:") == 0
+
+
+def test_outputs_are_gradebook_ready(lab_batch):
+    report, records = lab_batch
+    rows = list(csv.DictReader((report.out / "grades.csv").open(encoding="utf-8")))
+    assert [row["learner"] for row in rows] == sorted(records)
+    assert rows[0].keys() >= {"learner", "score", "points_possible", "percent", "status", "exercise:loss_mask"}
+    correct = next(row for row in rows if row["learner"] == "correct")
+    assert correct["percent"] == "100" and correct["score"] == correct["points_possible"]
+    results = json.loads((report.out / "results.json").read_text())
+    assert results["lab"] == subs.RUN_LAB and len(results["submissions"]) == 4
+    feedback = (report.out / "feedback" / "wrong.md").read_text()
+    assert "| Exercise: Which tokens carry the loss (`loss_mask`) |" in feedback
+    # What was wrong, in the words of the exercise's docstring, never what the right mask was.
+    assert "should raise ValueError for an invalid argument" in feedback and "positions wrong" in feedback
+
+
+# --- hostile submissions ----------------------------------------------------------------------------
+
+
+def test_every_hostile_submission_ends_with_its_status(hostile_batch):
+    report, records, _, _ = hostile_batch
+    statuses = {name: record["status"] for name, record in records.items()}
+    assert statuses == {
+        "float-subclass": "graded", "disk-search": "graded", "sleeps-forever": "cell timeout",
+        "allocates-8-gib": "out of memory", "network": "graded", "fake-marker": "graded",
+        "kernel-dies": "kernel died", "not-json": "not a notebook",
+    }, {name: record["message"] for name, record in records.items()}
+    assert (report.out / "grades.csv").read_text().count("\n") == 1 + len(records)
+
+
+def test_a_float_subclass_that_equals_everything_earns_nothing(hostile_batch):
+    record = hostile_batch[1]["float-subclass"]
+    assert record["score"] == 0
+    assert record["answers"]["variables"]["ANSWERS"]["relative-drift"] == 999.0  # a plain number, read from storage
+    exercise = next(item for item in record["items"] if item["id"] == "exercise:relative_drift")
+    assert "0 of 5 unseen inputs correct" in exercise["feedback"]
+
+
+@needs_jail
+def test_the_disk_holds_no_tests_reference_results_or_other_submissions_for_the_sandbox(hostile_batch):
+    _, records, _, out = hostile_batch
+    log = (out / "logs" / "disk-search.txt").read_text()
+    assert "searched" in log and int(log.split("searched ")[1].split()[0]) > 1000  # it did look around
+    assert "FOUND" not in log, log
+    assert records["disk-search"]["score"] == 0
+
+
+@needs_jail
+def test_the_sandbox_has_no_network(hostile_batch):
+    _, records, listener, out = hostile_batch
+    log = (out / "logs" / "network.txt").read_text()
+    assert "NETWORK blocked 127.0.0.1" in log and "NETWORK blocked 1.1.1.1" in log, log
+    assert listener.connections == 0
+    assert earned(records["network"], "question:aggressive-risk") == 1
+
+
+def test_timeouts_and_memory_limits_keep_the_answers_given_before(hostile_batch):
+    records = hostile_batch[1]
+    for name in ("sleeps-forever", "allocates-8-gib"):
+        assert earned(records[name], "question:aggressive-risk") == 1, name
+        assert earned(records[name], "question:moderate-means-frozen") == (0 if name == "sleeps-forever" else 1)
+    assert records["sleeps-forever"]["message"] == "a cell ran longer than 8 s"
+
+
+def test_a_fake_result_marker_changes_nothing(hostile_batch):
+    record = hostile_batch[1]["fake-marker"]
+    assert earned(record, "question:") == 0
+    assert all(value is None for value in record["answers"]["variables"]["ANSWERS"].values())
+
+
+def test_feedback_never_shows_hidden_tests_or_expected_values(hostile_batch, lab_batch):
+    hidden_source = (ROOT / "quizgen" / "grade" / "hidden.py").read_text()
+    for out in (hostile_batch[3], lab_batch[0].out):
+        for path in (out / "feedback").iterdir():
+            text = path.read_text()
+            assert "def " not in text and "RELATIVE_TOLERANCE" not in text and "rng." not in text
+            assert not any(line.strip() in text for line in hidden_source.splitlines() if len(line.strip()) > 30)
+            for value in ("0.95", "0.56", "0.81", "48000", "48,000", "3600000"):  # the reference runs' numbers
+                assert value not in text, (path.name, value)
+
+
+def test_an_environment_failure_is_not_blamed_on_the_learner(tmp_path):
+    runtime = sandbox.Runtime()
+    try:
+        (runtime.folder / "quizgen" / "lab" / "checkpoint" / "config.json").unlink()
+        if not ISOLATION.jail:
+            pytest.skip("the environment check of a missing checkpoint runs inside the jail")
+        outcome = sandbox.run_notebook(subs.tiny("x = 1"), name="a.ipynb", runtime=runtime, isolation=ISOLATION,
+                                       limits=Limits(), slot=0, train_from=1, variables=[], exercise_inputs={})
+    finally:
+        runtime.close()
+    assert outcome.status == "environment error" and "checkpoint" in outcome.message
+    from quizgen.grade.reports import grades_csv
+
+    record = {"learner": "a", "status": outcome.status, "score": 0, "points_possible": 10, "items": []}
+    assert grades_csv([record]).splitlines()[1] == "a,,10,,environment error"
+
+
+def test_the_command_resumes_and_regrades_changed_files(tmp_path, cache_dir):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    subs.write(folder, "one", subs.tiny(subs.FIRST_CHOICE))
+    subs.write(folder, "two", subs.tiny("ANSWERS = {'aggressive-risk': 'C'}"))
+    arguments = ["grade", str(folder), "--lab", subs.LAB, "--out", str(tmp_path / "out"), "--workers", "2",
+                 "--content", str(subs.CONTENT), "--cache-dir", str(cache_dir), "--cell-timeout", "30"]
+    first = CliRunner().invoke(cli, arguments)
+    assert first.exit_code == 0, first.output
+    assert "2 submissions (2 missing answer cell)" in first.output
+    subs.write(folder, "two", subs.tiny(subs.FIRST_CHOICE))
+    second = CliRunner().invoke(cli, arguments + ["--resume"])
+    assert second.exit_code == 0, second.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    resumed = {record["learner"]: record.get("resumed", False) for record in results["submissions"]}
+    assert resumed == {"one": True, "two": False}
+    assert all(earned(record, "question:aggressive-risk") == 1 for record in results["submissions"])
+
+
+def test_the_command_reports_an_unknown_lab_plainly(tmp_path):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    path = subs.write(tmp_path, "a", subs.tiny("x = 1"))
+    result = CliRunner().invoke(cli, ["grade", str(path), "--lab", "no-such-lab", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "There is no lab named 'no-such-lab'" in result.output

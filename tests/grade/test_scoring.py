@@ -1,0 +1,103 @@
+"""Scoring outside the sandbox, on plain outcomes: no notebook runs here."""
+
+from __future__ import annotations
+
+import pytest
+
+import grade_helpers as subs
+from quizgen.grade import hidden, scoring
+from quizgen.grade.sandbox import Outcome
+from quizgen.lab.runner import get_lab
+from quizgen.notebooks import solution_notebook, student_notebook
+from quizgen.notebooks.recipes import flat_metrics
+
+LAB_CONFIG = get_lab(subs.LAB).config
+REFERENCE = flat_metrics({"metrics": subs.REFERENCE_METRICS[subs.LAB]})
+GOOD = {"moderate_recall": 0.93, "aggressive_recall": 0.22, "moderate_drift": 0.052, "aggressive_drift": 0.55,
+        "moderate_retention": 0.94, "aggressive_retention": 0.2, "random_init_heldout_accuracy": 0.06}
+
+
+def outcome(measured=None, config=None, answers=None, predictions=None) -> Outcome:
+    variables = {"MEASURED": measured, "ANSWERS": answers or {}} | (LAB_CONFIG if config is None else config)
+    return Outcome(variables=variables, predictions_before_training=predictions)
+
+
+def measured_item(plan, result: Outcome):
+    return scoring.score_measurements(plan, result, REFERENCE, LAB_CONFIG)[0]
+
+
+def test_the_labs_own_settings_are_compared_with_the_reference_run_within_tolerances():
+    plan = subs.plan(quick=False)
+    item = measured_item(plan, outcome(GOOD))
+    assert item.earned == item.points == 7 and "same configuration hash" in item.feedback[0]
+    off = GOOD | {"moderate_drift": 0.07, "aggressive_recall": "0.22"}  # 40% off; text, not a number
+    item = measured_item(plan, outcome(off))
+    assert item.earned == 5
+    assert "✗ moderate_drift: outside the range the reference run allows" in item.feedback
+    assert "✗ aggressive_recall: expected a number, got '0.22'" in item.feedback
+
+
+def test_own_settings_are_checked_by_relations_instead():
+    plan = subs.plan(quick=False)
+    changed = LAB_CONFIG | {"AGGRESSIVE": {"lr": 1e-3, "steps": 500}}
+    made_up = {name: value * 3 for name, value in GOOD.items()}  # far from the reference, relations intact
+    item = measured_item(plan, outcome(made_up | {"moderate_recall": 0.9, "moderate_retention": 0.9,
+                                                  "aggressive_retention": 0.5}, changed))
+    assert item.earned == 7 and "(AGGRESSIVE)" in item.feedback[0]
+    swapped = GOOD | {"aggressive_recall": 0.99}
+    assert measured_item(plan, outcome(swapped, changed)).earned == pytest.approx(7 * 3 / 4)
+
+
+def test_answers_are_type_checked_and_multi_questions_give_partial_credit():
+    plan = subs.plan()
+    questions = {q.id: q for q in plan.questions}
+    answers = {"aggressive-risk": "b ", "random-init-same-result": "False", "relative-drift": True,
+               "drift-ratio": 11.2, "forgetting-name": "Catastrophic  Forgetting", "signs-of-aggressive": "ACD"}
+    items = {item.id: item for item in scoring.score_questions(plan, outcome(GOOD, answers=answers))}
+    assert items["question:aggressive-risk"].earned == 1
+    assert items["question:random-init-same-result"].earned == 0  # text, not the bool False
+    assert "answer True or False" in items["question:random-init-same-result"].feedback[0]
+    assert items["question:relative-drift"].earned == 0  # a bool is not a number
+    assert items["question:drift-ratio"].earned == 1 and items["question:forgetting-name"].earned == 1
+    multi = questions["signs-of-aggressive"]
+    assert 0 < items["question:signs-of-aggressive"].earned < multi.points
+    assert items["question:critiquing-strategy"].points == 0
+
+
+def test_answer_cells_are_found_by_metadata_or_by_what_they_assign():
+    plan = subs.plan()
+    notebook = student_notebook(plan)
+    assert scoring.missing_cells(plan, notebook) == []
+    for cell in notebook["cells"]:
+        cell["metadata"] = {}  # an editor that drops metadata
+    assert scoring.missing_cells(plan, notebook) == []
+    notebook["cells"] = [c for c in notebook["cells"] if "ANSWERS['aggressive-risk']" not in c["source"]]
+    assert scoring.missing_cells(plan, notebook) == ["aggressive-risk"]
+
+
+def test_predictions_count_only_when_recorded_before_the_first_training_cell():
+    plan = subs.plan()
+    notebook = solution_notebook(plan)
+    code = scoring.code_cells(notebook)
+    first_training = scoring.train_from(notebook)
+    assert "finetune(" in code[first_training]["source"] and "PREDICTIONS[" in code[first_training - 1]["source"]
+    late = scoring.score_predictions(plan, outcome(GOOD, predictions=None), REFERENCE)
+    assert all(item.earned == 0 for item in late)
+    on_time = scoring.score_predictions(plan, outcome(GOOD, predictions={
+        "forgets_more": "aggressive", "drifts_more": "moderate", "random_init_learns_task": False}), REFERENCE)
+    assert [item.earned for item in on_time] == [1, 1, 1]
+    assert "the reference run showed 'aggressive'" in on_time[1].feedback[0]
+
+
+@pytest.mark.parametrize("name", sorted(hidden.MAKERS))
+def test_hidden_tests_pass_the_reference_and_never_quote_the_expected_value(name):
+    pytest.importorskip("torch")
+    cases = hidden.cases(name, 5, seed=7)
+    assert cases != hidden.cases(name, 5, seed=8)  # each submission gets its own inputs
+    for case in cases:
+        assert hidden.check({"output": case.expected}, case) == (True, "") or "raises" in case.expected
+        if isinstance(case.expected, float):
+            wrong = case.expected * 1.5 + 0.37
+            ok, message = hidden.check({"output": wrong}, case)
+            assert not ok and f"{case.expected:.3}" not in message and f"{wrong:.3}" not in message
+            assert not hidden.check({"output": {"__unsupported__": "a value of type Always"}}, case)[0]

@@ -1,0 +1,247 @@
+"""Student lab notebooks: built for every lab, free of answers, and runnable top to bottom.
+
+The execution tests run the *solution* notebooks with nbclient on a real kernel, with the reduced
+settings of `QUICK_CONFIG` (a few fine-tuning steps instead of hundreds: the same cells and code paths,
+minutes less CI time). `benchmarks/grade_speed.py` times the full-size notebooks against the lab budget.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from quizgen.build import build
+from quizgen.loader import load_course
+from quizgen.notebooks import lab_plans, notebook_json, solution_notebook, student_notebook
+from quizgen.notebooks.exercises import SOLUTIONS, solution_source
+from quizgen.notebooks.recipes import QUICK_CONFIG
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT = ROOT / "content"
+LABS = ("initialization", "sft-objective", "ift-vs-pretraining")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("notebooks")
+    build(CONTENT, out, ["notebooks"])
+    return out / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def plans() -> dict:
+    return {plan.lab_id: plan for plan in lab_plans(load_course(CONTENT))}
+
+
+def test_build_writes_one_valid_student_notebook_per_lab(built, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    assert sorted(p.name for p in built.iterdir()) == sorted(f"{lab}.ipynb" for lab in LABS)
+    for path in built.iterdir():
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        assert notebook.metadata.quizgen.version == "student"
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
+    build(CONTENT, tmp_path, ["notebooks"])
+    digest = lambda folder: {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}  # noqa: E731
+    assert digest(built) == digest(tmp_path / "notebooks")
+
+
+def test_a_notebook_holds_the_labs_code_exercises_predictions_and_quiz(built, plans):
+    for lab in LABS:
+        text = (built / f"{lab}.ipynb").read_text(encoding="utf-8")
+        plan = plans[lab]
+        lab_source = (ROOT / "labs" / f"{lab.replace('-', '_')}.py").read_text(encoding="utf-8")
+        docstring = ast.get_docstring(ast.parse(lab_source))
+        sources = "\n".join(cell["source"] for cell in json.loads(text)["cells"])
+        assert all(line in sources for line in docstring.splitlines()[2:]), lab  # the lab's explanation
+        config = next(c for c in json.loads(text)["cells"] if c["metadata"]["quizgen"]["role"] == "config")
+        for name in plan.config_names:
+            assert re.search(rf"^{name} = ", config["source"], re.M), name  # its configuration, as the lab sets it
+        for exercise in plan.exercises:
+            assert f"def {exercise.name}(" in text and "raise NotImplementedError" in text
+        assert "PREDICTIONS[" in text and "MEASURED[" in text
+        for question in plan.questions:
+            assert f"ANSWERS[{question.id!r}] = None" in text
+    drift = json.loads((built / "initialization.ipynb").read_text(encoding="utf-8"))
+    roles = [cell["metadata"]["quizgen"]["role"] for cell in drift["cells"]]
+    # Predictions come before the first fine-tuning run, measurements after the last.
+    assert roles.index("predict") < roles.index("train") < len(roles) - roles[::-1].index("train") <= roles.index("measure")
+
+
+def _solution_only_lines(plan) -> list[str]:
+    lines = []
+    for cell in plan.cells:
+        if cell.solution is not None:
+            student = set(cell.source.splitlines())
+            lines += [line.strip() for line in cell.solution.splitlines()
+                      if line.strip() and line not in student and len(line.strip()) > 12]
+    return lines
+
+
+def test_the_student_version_holds_no_solution_hidden_test_or_reference_value(built, plans, tmp_path):
+    # Distinctive reference results, handed to the build: none may reach a student notebook.
+    results = {lab: {"metrics": {"moderate": {"recall": 0.9173456, "relative_drift": 0.0491827}},
+                     "claims": [], "key": "feedc0de1234"} for lab in LABS}
+    build(CONTENT, tmp_path, ["notebooks"], results)
+    # Text of the hidden tests: quizgen's own (grade/hidden.py) and the Otter master's.
+    hidden_markers = ["RELATIVE_TOLERANCE", "def _sft_loss", "MAKERS", "manual_seed(20250)", "_unseen(",
+                      "reference(*arguments)"]
+    for lab in LABS:
+        plan = plans[lab]
+        text = (tmp_path / "notebooks" / f"{lab}.ipynb").read_text(encoding="utf-8")
+        decoded = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
+        assert (built / f"{lab}.ipynb").read_text(encoding="utf-8") == text  # results change nothing
+        solution_lines = _solution_only_lines(plan)
+        assert solution_lines, "the plan has solutions to hide"
+        for line in solution_lines:
+            assert line not in decoded, f"{lab}: solution line in the student notebook: {line}"
+        for exercise in plan.exercises:
+            body = solution_source(exercise.name).split('"""')[-1]
+            for line in (l.strip() for l in body.splitlines()):
+                assert not line or line not in decoded, f"{lab}: solution of {exercise.name}: {line}"
+        for marker in hidden_markers:
+            assert marker not in decoded, f"{lab}: hidden test text {marker!r}"
+        for value in ("0.9173456", "0.0491827", "feedc0de1234", "0.917", "0.0492"):
+            assert value not in decoded, f"{lab}: reference value {value}"
+        public = decoded_questions_public_text(plan)
+        for question in plan.questions:
+            assert question.explanation.strip()[:60] not in decoded, f"{lab}: explanation of {question.id}"
+            for option in getattr(question, "options", ()):
+                assert not option.feedback or option.feedback[:60] not in decoded, f"{lab}: feedback in {question.id}"
+            for answer in reference_strings(question):
+                if answer not in public:
+                    assert answer not in decoded, f"{lab}: the answer to {question.id} ({answer})"
+            assert f"ANSWERS[{question.id!r}] = None" in decoded
+        assert '"correct"' not in text and "[x]" not in decoded
+
+
+def decoded_questions_public_text(plan) -> str:
+    """What a learner legitimately sees: stems, options and the lab's own text."""
+    return "\n".join([q.stem + " ".join(o.text for o in getattr(q, "options", ())) for q in plan.questions]
+                     + [cell.source for cell in plan.cells])
+
+
+def reference_strings(question) -> list[str]:
+    if question.type == "numeric":
+        return [text for text in {f"{question.answer:g}", repr(question.answer)} if len(text) >= 3]
+    if question.type == "short":
+        return list(question.accepted)
+    if question.type == "critique":
+        return [question.exemplar.strip()[:80]]
+    return []
+
+
+# --- public checks ---------------------------------------------------------------------------------
+
+
+def _run_check(check, function) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        check(function)
+    return buffer.getvalue()
+
+
+def test_public_checks_pass_the_reference_solutions_and_catch_common_mistakes():
+    torch = pytest.importorskip("torch")
+    from quizgen.notebooks import checks, solutions
+
+    def loss_on_every_token(logits, input_ids, prompt_lens, lengths):
+        log_probs = torch.log_softmax(logits.double(), dim=-1)
+        terms = [-log_probs[row, : length - 1].gather(-1, input_ids[row, 1:length].unsqueeze(-1)).squeeze(-1)
+                 for row, length in enumerate(lengths)]
+        return torch.cat(terms).mean()
+
+    def drift_averaged_over_tensors(theta, theta_hat):
+        ratios = [float((theta[n] - theta_hat[n]).norm() / theta_hat[n].norm()) for n in theta_hat]
+        return sum(ratios) / len(ratios)
+
+    def retention_as_recall(before, after):
+        return sum(after) / len(after)
+
+    def mask_keeping_the_prompt(length, prompt_len, loss_on):
+        return [position >= 1 for position in range(length)]
+
+    for name, wrong in (("sft_loss", loss_on_every_token), ("relative_drift", drift_averaged_over_tensors),
+                        ("knowledge_retention", retention_as_recall), ("loss_mask", mask_keeping_the_prompt)):
+        check = getattr(checks, f"check_{name}")
+        passing = _run_check(check, getattr(solutions, name))
+        assert f"{name}: all public checks pass" in passing and "✗" not in passing
+        failing = _run_check(check, wrong)
+        assert "public check(s) fail" in failing and "✗" in failing, failing
+        stub = _run_check(check, lambda *args: (_ for _ in ()).throw(NotImplementedError()))
+        assert "not implemented yet" in stub
+
+
+def test_public_checks_do_not_reveal_expected_results():
+    pytest.importorskip("torch")
+    from quizgen.notebooks import checks
+
+    def constant(*args):
+        return 0.123456
+
+    for name in ("sft_loss", "relative_drift", "knowledge_retention"):
+        output = _run_check(getattr(checks, f"check_{name}"), constant)
+        numbers = set(re.findall(r"\d+\.\d{3,}", output))
+        assert numbers <= {"0.123456"}, f"{name} printed {numbers}"
+
+
+# --- every solution notebook runs top to bottom ---------------------------------------------------
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_solution_notebook_runs_top_to_bottom_on_cpu(lab, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("torch")
+    plan = next(p for p in lab_plans(load_course(CONTENT), config_overrides=QUICK_CONFIG) if p.lab_id == lab)
+    notebook = nbformat.reads(notebook_json(solution_notebook(plan)), as_version=4)
+    # The timeout only guards against a hang; how long a full-size notebook takes is benchmarked.
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for exercise in plan.exercises:
+        assert f"{exercise.name}: all public checks pass" in text
+    assert "predictions: all public checks pass" in text and "quiz answers: all public checks pass" in text
+    assert "still to fill in" not in text
+    student = nbformat.reads(notebook_json(student_notebook(plan)), as_version=4)
+    assert len(student.cells) == len(notebook.cells)
+    assert SOLUTIONS.is_file()
+
+
+def test_a_concept_without_a_known_lab_gets_no_notebook(tmp_path):
+    build(ROOT / "tests" / "fixtures" / "courses" / "minimal", tmp_path, ["notebooks", "otter"])
+    assert list((tmp_path / "notebooks").iterdir()) == []
+    assert list((tmp_path / "export" / "otter").iterdir()) == []
+
+
+def test_every_code_cell_of_every_version_is_valid_python(plans):
+    for plan in plans.values():
+        for notebook in (student_notebook(plan), solution_notebook(plan)):
+            for cell in notebook["cells"]:
+                if cell["cell_type"] == "code":
+                    compile(cell["source"], f"{plan.lab_id}:{cell['id']}", "exec")
+
+
+def test_a_lab_without_a_recipe_gets_its_configuration_and_run_function(tmp_path):
+    from quizgen.lab.runner import discover
+    from quizgen.notebooks import plan_for
+
+    source = (ROOT / "labs" / "ift_vs_pretraining.py").read_text(encoding="utf-8")
+    (tmp_path / "toy.py").write_text(source.replace('ID = "ift-vs-pretraining"', 'ID = "toy"'), encoding="utf-8")
+    plan = plan_for(discover(tmp_path)["toy"])
+    notebook = student_notebook(plan)
+    code = [cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert any(line.startswith("REPLAY_STEPS = 40") for cell in code for line in cell.splitlines())
+    assert any(cell.startswith("def run(lab):") for cell in code) and "metrics = run(lab)" in code
+    assert not plan.exercises and not plan.measurements
