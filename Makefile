@@ -36,7 +36,9 @@ run: setup
 	$(BIN)/quizgen verify --seeds 1
 	$(BIN)/quizgen build
 
+# verify runs every lab once with the shipped checkpoint and checks every claim the course makes.
 test: test-setup
+	$(BIN)/quizgen verify --seeds 1
 	$(BIN)/python -m pytest
 
 clean:
