@@ -99,6 +99,11 @@ def enter_jail(settings: dict, notebook: bytes) -> None:
     root, uid = settings["root"], settings["uid"]
     mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
+    # The writable scratch folders first: a Python installation bound afterwards stays visible even
+    # when it lives under /tmp (a virtual environment in a CI checkout there, say).
+    for folder, size in (("/dev/shm", "64m"), ("/tmp", settings["tmp_size"]), ("/home/learner", settings["tmp_size"])):
+        os.makedirs(root + folder, exist_ok=True)
+        mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     for path in settings["binds"]:
         if os.path.lexists(path):
             bind(libc, root, path)
@@ -108,9 +113,6 @@ def enter_jail(settings: dict, notebook: bytes) -> None:
             mount(libc, "tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
     for device in ("null", "zero", "full", "random", "urandom"):
         bind(libc, root, f"/dev/{device}", writable=True)
-    for folder, size in (("/dev/shm", "64m"), ("/tmp", settings["tmp_size"]), ("/home/learner", settings["tmp_size"])):
-        os.makedirs(root + folder, exist_ok=True)
-        mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     os.makedirs(root + "/proc", exist_ok=True)
     mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV)
     home_notebook = root + "/home/learner/" + settings["notebook_name"]
