@@ -97,7 +97,7 @@ def main() -> None:
         print(f"1,000 questions to Canvas QTI: text2qti median {statistics.median(theirs):.2f} s")
         for kind, values in ours.items():
             ratio = statistics.median(t / o for t, o in zip(theirs, values))
-            print(f"  quizgen {kind}: median {statistics.median(values):.2f} s, median ratio {ratio:.1f}x "
+            print(f"  quizgen {kind}: median {statistics.median(values):.2f} s, median ratio {ratio:.2f}x "
                   "(target >= 2x)")
 
         everything = quizgen + ["export", "--format", "all", "--content", str(large), "--out", str(work / "o2")]

@@ -8,18 +8,16 @@ output as it was.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quizgen.formats import get_format
+from quizgen.formats import get_format, kind, shows_evidence
 from quizgen.forms import FORM_FORMATS, make_form
 from quizgen.loader import ParseCache, load_course
 from quizgen.model import Course
+from quizgen.parallel import fork_map
 
 
 @dataclass
@@ -60,7 +58,8 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
     reproducible shuffle (``seed``) with its own answer key.
     """
     course = load_course(content, cache)
-    results = cached_lab_results(course) if results is None else results
+    if results is None:  # looked up only for formats that show lab evidence
+        results = cached_lab_results(course) if shows_evidence(formats) else {}
     versions = [(f"form-{n}", make_form(course, seed, n)) for n in range(1, forms + 1)]
     report = BuildReport(course, results)
     out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +75,7 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
                     jobs.append(Job(name, form, results, folder / label))
             else:
                 jobs.append(Job(name, course, results, folder))
-            staged[name] = (folder, target_dir(out, name, get_format(name).KIND))
+            staged[name] = (folder, target_dir(out, name, kind(name)))
         run_jobs(jobs)
         for name, (folder, target) in staged.items():
             replace_dir(folder, target)
@@ -99,35 +98,15 @@ class Job:
         get_format(self.format_name).write(self.course, self.results, self.folder)
 
 
-PARALLEL_MIN_WORK = 2000  # questions x jobs below which starting processes costs more than it saves
-_jobs: list[Job] = []  # handed to forked workers by inheritance, so the course is never pickled
+PARALLEL_MIN_WORK = 2000  # weighted questions x formats below which starting processes costs more than it saves
+WEIGHT = {"qti21": 4, "canvas": 3, "site": 3, "key": 2, "moodle": 2}  # relative cost per question
 
 
 def run_jobs(jobs: list[Job]) -> None:
-    """Run the jobs, on every core when there is enough work; the first failure is re-raised."""
-    workers = min(os.cpu_count() or 1, len(jobs))
-    work = sum(len(job.course.questions) for job in jobs)
-    if workers < 2 or work < PARALLEL_MIN_WORK or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
-            job.run()
-        return
-    global _jobs
-    _jobs = jobs
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            # Longest first: the big XML formats should not start last.
-            order = sorted(range(len(jobs)), key=lambda i: WEIGHT.get(jobs[i].format_name, 1), reverse=True)
-            for future in [pool.submit(_run_job, index) for index in order]:
-                future.result()
-    finally:
-        _jobs = []
-
-
-WEIGHT = {"qti21": 4, "canvas": 3, "site": 3, "key": 2, "moodle": 2}
-
-
-def _run_job(index: int) -> None:
-    _jobs[index].run()
+    """Run the jobs, on every core when there is enough work (the costliest first); the first
+    failure is re-raised."""
+    fork_map(Job.run, jobs, min_work=PARALLEL_MIN_WORK, uneven=True,
+             cost=lambda job: len(job.course.questions) * WEIGHT.get(job.format_name, 1))
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -8,11 +8,9 @@ check what spans files (duplicate ids, links, cycles). All problems are raised t
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import pickle
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from quizgen.attributes import AttributeSyntaxError, parse_attribute_line
 from quizgen.errors import ContentError, DiagnosticList
 from quizgen.markdown import structure_parser
 from quizgen.model import Concept, Course, CourseInfo, FrontMatter
+from quizgen.parallel import fork_map
 from quizgen.questions import TYPES
 from quizgen.questions.base import Block, QuestionSection, Subsection, describe_validation_error
 
@@ -92,12 +91,7 @@ def load_files(paths: list[Path], cache: ParseCache | None = None) -> list[tuple
             if hit is not None:
                 results[path] = hit
     todo = [path for path in paths if path not in results]
-    workers = min(os.cpu_count() or 1, 8)
-    if len(todo) < PARALLEL_MIN_FILES or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        parsed = [_load_one(path) for path in todo]
-    else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            parsed = list(pool.map(_load_one, todo, chunksize=max(1, len(todo) // (workers * 4))))
+    parsed = fork_map(_load_one, todo, min_work=PARALLEL_MIN_FILES)
     for path, result in zip(todo, parsed):
         results[path] = result
         if cache is not None and keys[path] is not None:

@@ -33,9 +33,12 @@ def _dialect(math_renderers: tuple | None = None) -> MarkdownIt:
 
 @lru_cache(maxsize=1)
 def structure_parser() -> MarkdownIt:
-    """Block-level parser for loading: inline rules are not run (about 3x faster)."""
+    """Block-level parser for loading: inline rules are not run (about 3x faster), nor block rules
+    that cannot matter to a file's structure: raw HTML blocks (off anyway: html is False), link
+    reference definitions, and setext headings (structural headings are written with #, so an
+    underlined line stays a paragraph here; it still renders as a heading). About 15% faster."""
     md = _dialect()
-    md.disable("inline")
+    md.disable(["inline", "html_block", "reference", "lheading"])
     return md
 
 

@@ -58,6 +58,23 @@ def test_real_console_script_never_shows_a_traceback(tmp_path):
     assert result.stderr.startswith(f"{tmp_path / 'x.md'}:4: the file is not UTF-8")
 
 
+def test_the_console_script_flushes_everything_and_keeps_exit_codes(tmp_path):
+    """check/build/export end without interpreter teardown (quizgen.cli.QUICK_EXIT): what they
+    printed must still arrive whole, through a pipe, with the right status."""
+    good = subprocess.run([sys.executable, "-m", "quizgen", "check", str(FIXTURES / "courses" / "full")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert good.returncode == 0 and good.stdout.strip().endswith("1 critique)"), good.stderr
+    bad = subprocess.run([sys.executable, "-m", "quizgen", "check", str(FIXTURES / "bad" / "many-errors")],
+                         capture_output=True, text=True, cwd=ROOT)
+    expected = (FIXTURES / "bad" / "many-errors" / "expected").read_text(encoding="utf-8")
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == expected.count("\n") + 1  # every diagnostic, then the count
+    exported = subprocess.run([sys.executable, "-m", "quizgen", "export", "--format", "gift", "--content",
+                               str(ROOT / "content"), "--out", str(tmp_path)], capture_output=True, text=True)
+    assert exported.returncode == 0 and exported.stdout.startswith("gift: "), exported.stderr
+    assert (tmp_path / "export" / "gift" / "questions.gift.txt").stat().st_size > 0
+
+
 def test_check_does_not_import_torch():
     code = (
         "import sys\nfrom quizgen.cli import cli\n"

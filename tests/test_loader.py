@@ -119,3 +119,12 @@ def test_a_fenced_heading_is_not_a_question(tmp_path):
     concept = load_course(tmp_path).concepts[0]
     assert "### Not a question" in concept.explanation
     assert len(concept.questions) == 1
+
+
+def test_an_underlined_heading_in_the_explanation_starts_no_section(tmp_path):
+    text = (FIXTURES / "courses" / "minimal" / "only-concept.md").read_text(encoding="utf-8")
+    text = text.replace("Fine-tuning starts from", "Questions\n---------\n\nFine-tuning starts from")
+    (tmp_path / "c.md").write_text(text, encoding="utf-8")
+    concept = load_course(tmp_path).concepts[0]
+    assert concept.explanation.startswith("Questions\n---------")
+    assert len(concept.questions) == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from quizgen.formats.common import full_id, html, quizzes, render, render_items, stable_id, zip_bytes
+from quizgen.formats.common import full_id, html, render, stable_id, write_quiz_zips
 
 NAME = "canvas"
 KIND = "export"
@@ -44,7 +44,7 @@ def item_xml(concept, question) -> Markup:
 def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:
     """The zip's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
     ident = stable_id("assessment", quiz.id)
-    context = {"quiz": quiz, "ident": ident, "items": [items[full_id(c, q)] for c, q in quiz.items],
+    context = {"quiz": quiz, "ident": ident, "items": [Markup(items[full_id(c, q)]) for c, q in quiz.items],
                "shuffle_answers": all(getattr(q, "shuffle", True) for _, q in quiz.items)}
     return {
         "imsmanifest.xml": render(NAME, "imsmanifest.xml", **context),
@@ -54,6 +54,4 @@ def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
-    items = {key: Markup(xml) for key, xml in render_items(item_xml, course.questions).items()}
-    for quiz in quizzes(course):
-        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(quiz_files(quiz, items)))
+    write_quiz_zips(course, item_xml, quiz_files, out_dir)

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
-import os
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +18,7 @@ import jinja2
 
 from quizgen.markdown import MathStyle, render_markdown
 from quizgen.model import Concept, Course
+from quizgen.parallel import fork_map
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same course gives byte-identical zips
@@ -93,38 +91,28 @@ def correct_answers(question) -> list[str]:
 
 
 PARALLEL_MIN_ITEMS = 400  # below this, forking workers costs more than rendering serially
-_work: tuple = ()  # what forked workers render, inherited rather than pickled
 
 
-def render_items(render_one, pairs) -> dict[str, str]:
-    """{full id: render_one(concept, question)} for every pair, on every core for a large course.
+def write_quiz_zips(course: Course, render_item, package, out_dir: Path) -> None:
+    """<quiz id>.zip for every quiz of the course (see quizzes()), for the zip-per-quiz formats.
 
-    Runs serially inside a worker process (build already runs formats in parallel there).
+    ``render_item(concept, question)`` gives a question's XML; ``package(quiz, items)`` gives a
+    quiz's files from its items ({full id: XML}). The concept quizzes, items and zips, are built on
+    every core for a large course; the whole-course quiz is then packaged from their items, each
+    question rendered once.
     """
-    pairs = list(pairs)
-    workers = min(os.cpu_count() or 1, 8)
-    if (len(pairs) < PARALLEL_MIN_ITEMS or workers < 2 or multiprocessing.parent_process() is not None
-            or "fork" not in multiprocessing.get_all_start_methods()):
-        return {full_id(c, q): render_one(c, q) for c, q in pairs}
-    global _work
-    _work = (render_one, pairs)
-    try:
-        chunks = [range(start, len(pairs), workers) for start in range(workers)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            rendered = list(pool.map(_render_chunk, chunks))
-    finally:
-        _work = ()
-    out: dict[str, str] = {}
-    for chunk, texts in zip(chunks, rendered):
-        for index, text in zip(chunk, texts):
-            concept, question = pairs[index]
-            out[full_id(concept, question)] = text
-    return {full_id(c, q): out[full_id(c, q)] for c, q in pairs}
+    *concept_quizzes, whole = quizzes(course)
 
+    def build(quiz: Quiz) -> tuple[dict, bytes]:
+        items = {full_id(concept, question): render_item(concept, question) for concept, question in quiz.items}
+        return items, zip_bytes(package(quiz, items))
 
-def _render_chunk(indices: range) -> list[str]:
-    render_one, pairs = _work
-    return [str(render_one(*pairs[index])) for index in indices]
+    built = fork_map(build, concept_quizzes, min_work=PARALLEL_MIN_ITEMS, cost=lambda quiz: len(quiz.items))
+    everything = {}
+    for quiz, (items, archive) in zip(concept_quizzes, built):
+        everything |= items
+        (out_dir / f"{quiz.id}.zip").write_bytes(archive)
+    (out_dir / f"{whole.id}.zip").write_bytes(zip_bytes(package(whole, everything)))
 
 
 @lru_cache(maxsize=None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quizgen.formats.common import LETTERS, claim_evidence, environment, number
+from quizgen.formats.common import LETTERS, claim_evidence, environment
 
 NAME = "key"
 KIND = "export"

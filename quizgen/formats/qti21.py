@@ -16,7 +16,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from quizgen.formats.common import (
-    environment, full_id, html, inline_html, quizzes, render_items, stable_id, zip_bytes,
+    environment, full_id, html, inline_html, stable_id, write_quiz_zips,
 )
 
 NAME = "qti21"
@@ -75,6 +75,4 @@ def package(quiz, items: dict[str, str]) -> dict[str, str]:
 
 
 def write(course, results, out_dir: Path) -> None:
-    items = render_items(item_xml, course.questions)
-    for quiz in quizzes(course):
-        (out_dir / f"{quiz.id}.zip").write_bytes(zip_bytes(package(quiz, items)))
+    write_quiz_zips(course, item_xml, package, out_dir)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -292,3 +291,9 @@ def test_a_failed_export_leaves_the_previous_output(tmp_path, monkeypatch):
         build(COURSES["seed"], tmp_path, names("export"))
     assert tree_digest(tmp_path / "export") == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_the_registry_states_each_formats_kind_as_its_module_does():
+    from quizgen.formats import REGISTRY, get_format
+
+    assert {name: get_format(name).KIND for name in REGISTRY} == {name: entry.kind for name, entry in REGISTRY.items()}
