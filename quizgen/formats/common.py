@@ -20,7 +20,7 @@ from quizgen.markdown import MathStyle, render_markdown
 from quizgen.model import Concept, Course
 from quizgen.parallel import fork_map
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same course gives byte-identical zips
 
 

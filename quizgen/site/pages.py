@@ -26,7 +26,7 @@ from quizgen.model import Concept, Course
 from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
 from quizgen.site.order import learning_order, tag_slugs
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates" / "site"
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "site"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
 TYPE_LABELS = {
     "choice": "Single answer", "multi": "Select all that apply", "truefalse": "True or false",
