@@ -11,8 +11,8 @@ markup around the graded parts:
   learner has not seen, measurements against the reference run (when the build was given one) or by
   relations, quiz answers against the key.
 
-Multi questions are all-or-nothing here (Otter scores tests, not options); `quizgen grade` gives their
-partial credit.
+Multi questions keep the course's partial credit: one hidden test per right option, the k-th passing
+when (right chosen - wrong chosen) >= k, so that the passed shares add up to the course's rule.
 """
 
 from __future__ import annotations
@@ -126,8 +126,11 @@ def _code(index: int, cell: Cell, source: str) -> dict:
             "execution_count": None, "outputs": []}
 
 
-def _test_cell(name: str, source: str, points: float, hidden: bool) -> dict:
-    header = f'""" # BEGIN TEST CONFIG\npoints: {points:g}\nhidden: {str(hidden).lower()}\n""" # END TEST CONFIG\n'
+def _test_cell(name: str, source: str, points: float | None, hidden: bool) -> dict:
+    """A test; points None lets Otter share the question's points equally among such tests (exactly,
+    where written-out shares like 0.333333 could add up to more or less than the question's points)."""
+    share = "" if points is None else f"points: {points:g}\n"
+    header = f'""" # BEGIN TEST CONFIG\n{share}hidden: {str(hidden).lower()}\n""" # END TEST CONFIG\n'
     return {"cell_type": "code", "id": "", "metadata": {}, "source": header + textwrap.dedent(source).strip(),
             "execution_count": None, "outputs": []}
 
@@ -295,6 +298,17 @@ def _intervals(plan: Plan, results: dict | None) -> dict:
     return intervals
 
 
+def multi_partial_tests(name: str, chosen: str, right: set[str]) -> list[tuple[str, str, None, bool]]:
+    """The course's partial credit, points x max(0, (right chosen - wrong chosen) / right options), as
+    Otter tests: one per right option, the k-th passing when right chosen - wrong chosen >= k, each worth
+    an equal share of the question's points."""
+    right_letters = "".join(sorted(right))
+    net = f"len(chosen & set({right_letters!r})) - len(chosen - set({right_letters!r}))"
+    return [(f"_net_{k}", f"def test_{name}_net_{k}(ANSWERS):\n    chosen = {chosen}\n"
+                          f"    assert {net} >= {k}, 'not all the right options, or some wrong ones'\n", None, True)
+            for k in range(1, len(right) + 1)]
+
+
 def quiz_tests(question, points: float) -> list[tuple[str, str, float, bool]]:
     name, key = _question_name(question.id), question.id
     answer = reference_answer(question)
@@ -302,8 +316,11 @@ def quiz_tests(question, points: float) -> list[tuple[str, str, float, bool]]:
     if question.type == "choice":
         check = f"str(ANSWERS.get({key!r})).strip().upper() == {answer!r}"
     elif question.type == "multi":
-        chosen = f"(''.join(v) if isinstance(v := ANSWERS.get({key!r}), (list, tuple)) else str(v))"
-        check = f"sorted({chosen}.upper().replace(',', '').replace(' ', '')) == {sorted(answer)!r}"
+        chosen = (f"set((''.join(v) if isinstance(v := ANSWERS.get({key!r}), (list, tuple)) else str(v))"
+                  ".upper().replace(',', '').replace(' ', ''))")
+        if question.scoring == "partial":
+            return [("public", public, 0, False), *multi_partial_tests(name, chosen, set(answer))]
+        check = f"{chosen} == {set(answer)!r}"
     elif question.type == "truefalse":
         check = f"ANSWERS.get({key!r}) is {answer!r}"
     elif question.type == "numeric":

@@ -14,6 +14,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+import click
+
 from quizgen.lab.world import DATA_PIPELINE_VERSION
 
 DEFAULT_CACHE_DIR = Path("build") / "lab-cache"
@@ -55,6 +57,19 @@ def load(cache_dir: Path, lab_id: str, key: str) -> dict | None:
         return json.loads(path.read_text())
     except json.JSONDecodeError:
         return None  # a damaged entry is recomputed, not trusted
+
+
+def ensure_writable(cache_dir: Path, lab_id: str) -> None:
+    """A plain error unless results of ``lab_id`` can be stored in ``cache_dir``."""
+    folder = Path(cache_dir) / lab_id
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise click.ClickException(
+            f"the lab cache '{cache_dir}' is not writable ({error.strerror}): no reference run of {lab_id} "
+            "with these settings is stored there, and one would be computed and kept there. Pass a writable "
+            "--cache-dir, or run `quizgen verify` where the cache can be written.") from None
 
 
 def store(cache_dir: Path, lab_id: str, key: str, results: dict, files: dict[str, bytes]) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,13 @@ def save_model(loaded: LoadedModel, directory: Path, info: dict) -> None:
     loaded.model.save_pretrained(directory)
     loaded.tokenizer.save_pretrained(directory)
     (directory / CHECKPOINT_INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    # safetensors writes its file owner-only (0600); a checkpoint is shared data, readable like the rest
+    # of the package (by a grader or a learner running as another user).
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in directory.iterdir():
+        if path.is_file():
+            path.chmod(0o666 & ~umask)
 
 
 def checkpoint_info(directory: Path | None = None) -> dict | None:

@@ -140,6 +140,7 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
     key = cache.cache_key(settings)
     if not refresh and (hit := cache.load(cache_dir, lab_id, key)) is not None:
         return hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
+    cache.ensure_writable(cache_dir, lab_id)  # say so now, not after minutes of training
 
     import torch
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
+import threading
 from pathlib import Path
 
 from quizgen.loader import load_course
@@ -228,3 +230,38 @@ def correct_answers() -> dict:
 
 def deepcopy(notebook: dict) -> dict:
     return copy.deepcopy(notebook)
+
+
+class Listener:
+    """A TCP server on this machine's loopback: a sandbox must not reach it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        self.server.settimeout(0.2)
+        self.running = True
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while self.running:
+            try:
+                connection, _ = self.server.accept()
+                self.connections += 1
+                connection.close()
+            except OSError:
+                continue
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.server.close()
+
+
+def earned(record: dict, prefix: str) -> float:
+    return sum(item["earned"] for item in record["items"] if item["id"].startswith(prefix))
+
+
+def possible(record: dict, prefix: str) -> float:
+    return sum(item["points"] for item in record["items"] if item["id"].startswith(prefix))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -48,37 +46,10 @@ def lab_batch(tmp_path_factory, cache_dir):
     return report, {record["learner"]: record for record in report.records}
 
 
-class Listener:
-    """A TCP server on this machine's loopback: a sandbox must not reach it."""
-
-    def __init__(self):
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        self.server.settimeout(0.2)
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while self.running:
-            try:
-                connection, _ = self.server.accept()
-                self.connections += 1
-                connection.close()
-            except OSError:
-                continue
-
-    def close(self):
-        self.running = False
-        self.thread.join()
-        self.server.close()
-
-
 @pytest.fixture(scope="module")
 def hostile_batch(tmp_path_factory, cache_dir):
     folder = tmp_path_factory.mktemp("hostile-submissions")
-    listener = Listener()
+    listener = subs.Listener()
     known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), str(ROOT / "quizgen" / "notebooks" / "solutions.py"),
              *map(str, cache_dir.rglob("results.json")), str(folder / "float-subclass.ipynb")]
     notebooks = {
@@ -99,14 +70,6 @@ def hostile_batch(tmp_path_factory, cache_dir):
     return report, {record["learner"]: record for record in report.records}, listener, out
 
 
-def earned(record: dict, prefix: str) -> float:
-    return sum(item["earned"] for item in record["items"] if item["id"].startswith(prefix))
-
-
-def possible(record: dict, prefix: str) -> float:
-    return sum(item["points"] for item in record["items"] if item["id"].startswith(prefix))
-
-
 # --- honest and careless submissions --------------------------------------------------------------
 
 
@@ -115,10 +78,32 @@ def test_the_correct_solution_gets_every_point(lab_batch):
     record = records["correct"]
     assert record["status"] == "graded", record["message"]
     assert record["score"] == record["points_possible"] > 0
-    assert earned(record, "exercise:") == possible(record, "exercise:") == 2
+    assert subs.earned(record, "exercise:") == subs.possible(record, "exercise:") == 2
     measured = next(item for item in record["items"] if item["id"] == "measured")
     # QUICK_CONFIG is not the lab's configuration: the relations decide, and they hold.
     assert any("your settings differ from the lab's (FINETUNE, REPLAY_STEPS)" in line for line in measured["feedback"])
+
+
+def test_a_full_size_solution_agrees_with_the_real_reference_run(tmp_path):
+    """The lab's own settings, run in the sandbox, graded against the reference `quizgen verify` cached
+    (make test runs it first): the stated tolerances hold for a real run, not a made-up one."""
+    from quizgen.lab import runner as lab_runner
+    from quizgen.notebooks import solution_notebook
+
+    real_cache = ROOT / "build" / "lab-cache"
+    if lab_runner.cached_results(subs.LAB, cache_dir=real_cache) is None:
+        pytest.skip(f"no reference run of {subs.LAB} in build/lab-cache: run `quizgen verify` (make test does)")
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    subs.write(folder, "full-size", solution_notebook(subs.plan(subs.LAB, quick=False)))
+    report = runner.grade([folder], lab_id=subs.LAB, out=tmp_path / "grades", content=subs.CONTENT, workers=1,
+                          cache_dir=real_cache, limits=Limits(cell_timeout=600, wall_timeout=1200), isolation=ISOLATION)
+    record = report.records[0]
+    assert report.header["reference"]["cached"] is True  # looked up, not retrained
+    assert record["status"] == "graded", record["message"]
+    measured = next(item for item in record["items"] if item["id"] == "measured")
+    assert "compared with the course's reference run" in measured["feedback"][0]
+    assert record["score"] == record["points_possible"] > 0, [i for i in record["items"] if i["earned"] < i["points"]]
 
 
 def test_grading_reuses_the_cached_reference_results(lab_batch, cache_dir):
@@ -139,10 +124,10 @@ def test_a_blank_notebook_scores_nothing(lab_batch):
 def test_a_wrong_submission_loses_the_points_it_gets_wrong(lab_batch):
     record = lab_batch[1]["wrong"]
     assert record["status"] == "graded"
-    assert earned(record, "question:") == 0
+    assert subs.earned(record, "question:") == 0
     # Not masking the prompt is right only for loss_on="all" inputs: partial credit.
-    assert 0 < earned(record, "exercise:loss_mask") < possible(record, "exercise:loss_mask")
-    assert earned(record, "measured") == 0
+    assert 0 < subs.earned(record, "exercise:loss_mask") < subs.possible(record, "exercise:loss_mask")
+    assert subs.earned(record, "measured") == 0
     # Predictions are credited for being made before the runs; the feedback says the reference disagreed.
     prediction = next(item for item in record["items"] if item["id"] == "prediction:same_loop")
     assert prediction["earned"] == 1 and "the reference run showed True" in prediction["feedback"][0]
@@ -152,7 +137,7 @@ def test_deleted_answer_cells_are_reported_and_the_rest_still_counts(lab_batch):
     record = lab_batch[1]["deleted"]
     assert record["status"] == "missing answer cell"
     assert set(record["missing_cells"]) >= {"token-share", "MEASURED"}
-    assert earned(record, "exercise:") == 2 and earned(record, "question:") == 0
+    assert subs.earned(record, "exercise:") == 2 and subs.earned(record, "question:") == 0
 
 
 def test_outputs_are_gradebook_ready(lab_batch):
@@ -207,20 +192,20 @@ def test_the_sandbox_has_no_network(hostile_batch):
     log = (out / "logs" / "network.txt").read_text()
     assert "NETWORK blocked 127.0.0.1" in log and "NETWORK blocked 1.1.1.1" in log, log
     assert listener.connections == 0
-    assert earned(records["network"], "question:aggressive-risk") == 1
+    assert subs.earned(records["network"], "question:aggressive-risk") == 1
 
 
 def test_timeouts_and_memory_limits_keep_the_answers_given_before(hostile_batch):
     records = hostile_batch[1]
     for name in ("sleeps-forever", "allocates-8-gib"):
-        assert earned(records[name], "question:aggressive-risk") == 1, name
-        assert earned(records[name], "question:moderate-means-frozen") == (0 if name == "sleeps-forever" else 1)
+        assert subs.earned(records[name], "question:aggressive-risk") == 1, name
+        assert subs.earned(records[name], "question:moderate-means-frozen") == (0 if name == "sleeps-forever" else 1)
     assert records["sleeps-forever"]["message"] == "a cell ran longer than 8 s"
 
 
 def test_a_fake_result_marker_changes_nothing(hostile_batch):
     record = hostile_batch[1]["fake-marker"]
-    assert earned(record, "question:") == 0
+    assert subs.earned(record, "question:") == 0
     assert all(value is None for value in record["answers"]["variables"]["ANSWERS"].values())
 
 
@@ -272,7 +257,7 @@ def test_the_command_resumes_and_regrades_changed_files(tmp_path, cache_dir):
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     resumed = {record["learner"]: record.get("resumed", False) for record in results["submissions"]}
     assert resumed == {"one": True, "two": False}
-    assert all(earned(record, "question:aggressive-risk") == 1 for record in results["submissions"])
+    assert all(subs.earned(record, "question:aggressive-risk") == 1 for record in results["submissions"])
 
 
 def test_the_command_reports_an_unknown_lab_plainly(tmp_path):

@@ -90,3 +90,13 @@ def test_library_versions_name_torch_and_transformers():
     versions = cache.library_versions()
     assert {"python", "torch", "transformers", "tokenizers"} <= set(versions)
     json.dumps(versions)
+
+
+def test_an_unwritable_cache_is_reported_before_any_training(tmp_path, monkeypatch):
+    import click
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache should be")
+    monkeypatch.setattr(runner.LabContext, "__init__", lambda *a, **k: pytest.fail("it started training"))
+    with pytest.raises(click.ClickException, match="the lab cache .* is not writable"):
+        runner.run_lab("ift-vs-pretraining", cache_dir=blocked)

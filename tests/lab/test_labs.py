@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -97,7 +98,11 @@ def test_pretrain_command_saves_a_loadable_checkpoint_with_its_record(tmp_path):
     from quizgen.lab import model
 
     out = tmp_path / "checkpoint"
-    result = CliRunner().invoke(cli.lab, ["pretrain", "--steps", "2", "--out", str(out), "--threads", "1"])
+    umask = os.umask(0o022)  # the usual one: files readable by others, unless a user's umask says otherwise
+    try:
+        result = CliRunner().invoke(cli.lab, ["pretrain", "--steps", "2", "--out", str(out), "--threads", "1"])
+    finally:
+        os.umask(umask)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"saved to {out}: recall ")
     info = model.checkpoint_info(out)
@@ -105,3 +110,6 @@ def test_pretrain_command_saves_a_loadable_checkpoint_with_its_record(tmp_path):
     assert info["run"]["loop"] == "quizgen.lab.train.train" and info["run"]["steps"] == 2
     assert info["parameters"] == sum(p.numel() for p in model.load_model(out).model.parameters())
     assert info["recall"] < 0.5  # two steps teach nothing: the recorded recall is measured, not assumed
+    # Shared data, readable by other users (safetensors alone writes its file owner-only).
+    assert {path.name: path.stat().st_mode & 0o044 for path in out.iterdir()} == {
+        path.name: 0o044 for path in out.iterdir()}

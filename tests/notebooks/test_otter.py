@@ -93,3 +93,30 @@ def test_the_autograder_tests_pass_on_the_solution_notebook(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "All autograder tests passed" in output, output[-3000:]
+
+
+@needs_otter
+def test_otter_gives_multi_questions_the_courses_partial_credit(tmp_path):
+    """Otter's own test runner, on the multi question's generated tests, agrees with MultiQuestion.score
+    for every way of ticking its options."""
+    from itertools import combinations
+
+    from otter.test_files import ExceptionTestFile
+
+    plan = next(p for p in lab_plans(load_course(ROOT / "content")) if p.lab_id == "ift-vs-pretraining")
+    question = next(q for q in plan.questions if q.type == "multi")
+    master = tmp_path / "master.ipynb"
+    master.write_text(notebook_json(master_notebook(plan)), encoding="utf-8")
+    (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
+    result = _assign(master, tmp_path / "dist", "--no-run-tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    name = "q_" + question.id.replace("-", "_")
+    with zipfile.ZipFile(next((tmp_path / "dist" / "autograder").glob("*.zip"))) as bundle:
+        (tmp_path / f"{name}.py").write_bytes(bundle.read(f"tests/{name}.py"))
+    letters = "ABCDEFGH"[: len(question.options)]
+    for size in range(len(letters) + 1):
+        for ticked in combinations(range(len(letters)), size):
+            tests = ExceptionTestFile.from_file(str(tmp_path / f"{name}.py"))
+            tests.run({"ANSWERS": {question.id: [letters[i] for i in ticked]}})
+            assert tests.possible == question.points
+            assert tests.score == pytest.approx(question.score(set(ticked))), ticked
