@@ -119,6 +119,7 @@ def serve(content_dir: Path, out: Path, port: int) -> None:
     from quizgen.site.serve import serve as serve_site
 
     check_content_dir(content_dir)
+    writable_folder(out)
     serve_site(content_dir, out, port=port, say=lambda line, error: click.echo(line, err=error))
 
 
@@ -169,6 +170,7 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
         raise click.ClickException(f"grading needs the lab extra ({error.name} is missing): pip install 'quizgen[lab]'")
     if content_dir.is_dir():
         load_or_exit(content_dir)  # bad content is reported as path:line, before any notebook runs
+    writable_folder(out)  # before the reference run and the first notebook, not after
     isolation = probe_isolation()
     if not isolation.jail:
         click.echo(f"warning: notebooks run without namespaces or chroot ({isolation.detail}); they can read "
@@ -202,6 +204,9 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())
     except ContentError as exc:
         report_diagnostics(exc)
+    except OSError as error:  # the build folder cannot be made or written; the previous output is untouched
+        where = error.filename or out
+        raise click.ClickException(f"cannot write the build to '{out}': {where}: {error.strerror or error}")
     for name, folder in report.written.items():
         click.echo(f"{name}: {folder}")
     if not shows_evidence(formats):
@@ -213,6 +218,17 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         claims = ", ".join(sorted({f"{lab}/{claim}" for _, lab, claim in missing}))
         click.echo(f"{plural(len(missing), 'question')} name a lab claim with no results yet ({claims}); "
                    "run `quizgen verify` to measure them.", err=True)
+
+
+def writable_folder(folder: Path) -> None:
+    """Make ``folder`` if needed, or say in a plain sentence why it cannot be written."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as error:
+        raise click.ClickException(f"cannot write to '{folder}': {error.strerror or error}") from None
 
 
 def check_content_dir(content_dir: Path) -> None:

@@ -67,8 +67,8 @@ def ensure_writable(cache_dir: Path, lab_id: str) -> None:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as error:
         raise click.ClickException(
-            f"the lab cache '{cache_dir}' is not writable ({error.strerror}): no reference run of {lab_id} "
-            "with these settings is stored there, and one would be computed and kept there. Pass a writable "
+            f"the lab cache '{cache_dir}' is not writable ({error.strerror}): results of {lab_id} with these "
+            "settings are not there yet, and quizgen keeps them there once computed. Pass a writable "
             "--cache-dir, or run `quizgen verify` where the cache can be written.") from None
 
 

@@ -66,6 +66,9 @@ def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int 
 
     transformers_quiet()
     out = out or CHECKPOINT_DIR
+    from quizgen.cli import writable_folder
+
+    writable_folder(out)  # before minutes of training, not after
     info = run_pretraining(out, seed=seed, threads=threads, device=runner.resolve_device(device), steps=steps)
     click.echo(f"saved to {out}: recall {info['recall']:.3f}, perplexity {info['perplexity']:.2f}, "
                f"{info['run']['tokens_seen']:,} tokens in {info['wall_s']:.0f} s")

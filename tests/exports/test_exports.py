@@ -278,6 +278,14 @@ def test_export_command_reports_unknown_format_plainly(tmp_path):
     assert result.output.startswith("Error: unknown format 'pdf'; the formats are:")
 
 
+def test_an_unwritable_build_folder_is_a_plain_sentence(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "build"
+    result = CliRunner().invoke(cli, ["export", "--format", "gift", "--content", str(COURSES["seed"]), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: cannot write the build to '{out}': ") and "Traceback" not in result.output
+
+
 def test_a_failed_export_leaves_the_previous_output(tmp_path, monkeypatch):
     build(COURSES["full"], tmp_path, names("export"))
     before = tree_digest(tmp_path / "export")

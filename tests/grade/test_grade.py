@@ -268,3 +268,15 @@ def test_the_command_reports_an_unknown_lab_plainly(tmp_path):
     path = subs.write(tmp_path, "a", subs.tiny("x = 1"))
     result = CliRunner().invoke(cli, ["grade", str(path), "--lab", "no-such-lab", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and "There is no lab named 'no-such-lab'" in result.output
+
+
+def test_the_command_says_plainly_when_it_cannot_write_its_output(tmp_path):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    path = subs.write(tmp_path, "a", subs.tiny("x = 1"))
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "grades"
+    result = CliRunner().invoke(cli, ["grade", str(path), "--lab", subs.LAB, "--out", str(out)])
+    assert result.exit_code == 1 and f"Error: cannot write to '{out}'" in result.output, result.output

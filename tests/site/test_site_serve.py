@@ -133,3 +133,9 @@ def test_serve_is_a_command():
     assert result.exit_code == 0 and "rebuilding it when a concept file changes" in result.output
     missing = CliRunner().invoke(cli, ["serve", "--content", "no-such-folder"])
     assert missing.exit_code != 0 and "does not exist" in missing.output
+
+
+def test_serve_says_plainly_when_it_cannot_write_the_site(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    result = CliRunner().invoke(cli, ["serve", "--content", str(FULL), "--out", str(tmp_path / "a-file" / "x")])
+    assert result.exit_code == 1 and result.output.startswith(f"Error: cannot write to '{tmp_path / 'a-file' / 'x'}'")
