@@ -171,12 +171,14 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
     if content_dir.is_dir():
         load_or_exit(content_dir)  # bad content is reported as path:line, before any notebook runs
     writable_folder(out)  # before the reference run and the first notebook, not after
+    total = len(collect(list(submissions)))
+    if not total:
+        raise click.ClickException(f"nothing to grade: no files in {', '.join(repr(str(p)) for p in submissions)}")
     isolation = probe_isolation()
     if not isolation.jail:
         click.echo(f"warning: notebooks run without namespaces or chroot ({isolation.detail}); they can read "
                    "this machine's files and use its network. Grade on a machine that allows unshare.", err=True)
     limits = Limits(cell_timeout=cell_timeout, wall_timeout=wall_timeout, memory_bytes=int(memory * 2**30))
-    total = len(collect(list(submissions)))
     with click.progressbar(length=total, label=f"grading {plural(total, 'submission')}", file=sys.stderr,
                            item_show_func=lambda record: record and f"{record['learner']}: {record['status']}") as bar:
         def on_reference(results: dict) -> None:
@@ -194,11 +196,16 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
 def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0) -> None:
     from quizgen.build import build as build_course
     from quizgen.formats import FORMATS, shows_evidence
+    from quizgen.forms import FORM_FORMATS
     from quizgen.loader import ParseCache
 
+    formats = list(dict.fromkeys(formats))  # `--format gift --format gift` builds it once
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
+    if forms and not any(name in FORM_FORMATS for name in formats):
+        raise click.ClickException(f"--forms applies to {', '.join(FORM_FORMATS)}; {', '.join(formats)} "
+                                   f"{'has' if len(formats) == 1 else 'have'} no forms")
     check_content_dir(content_dir)
     try:
         report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())

@@ -278,6 +278,21 @@ def test_export_command_reports_unknown_format_plainly(tmp_path):
     assert result.output.startswith("Error: unknown format 'pdf'; the formats are:")
 
 
+def test_a_format_named_twice_is_built_once(tmp_path):
+    result = CliRunner().invoke(cli, ["build", "--content", str(COURSES["seed"]), "--out", str(tmp_path),
+                                      "--format", "gift", "--format", "gift"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("gift: ") == 1
+
+
+def test_forms_for_formats_without_forms_are_refused_plainly(tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--format", "csv", "--forms", "2", "--content", str(COURSES["seed"]),
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == "Error: --forms applies to canvas, qti21, moodle, gift, key; csv has no forms\n"
+    assert not (tmp_path / "export").exists()
+
+
 def test_an_unwritable_build_folder_is_a_plain_sentence(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     out = tmp_path / "a-file" / "build"

@@ -280,3 +280,13 @@ def test_the_command_says_plainly_when_it_cannot_write_its_output(tmp_path):
     out = tmp_path / "a-file" / "grades"
     result = CliRunner().invoke(cli, ["grade", str(path), "--lab", subs.LAB, "--out", str(out)])
     assert result.exit_code == 1 and f"Error: cannot write to '{out}'" in result.output, result.output
+
+
+def test_an_empty_folder_is_nothing_to_grade(tmp_path):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    (tmp_path / "class").mkdir()
+    result = CliRunner().invoke(cli, ["grade", str(tmp_path / "class"), "--lab", subs.LAB, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and f"Error: nothing to grade: no files in '{tmp_path / 'class'}'" in result.output
