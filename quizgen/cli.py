@@ -211,9 +211,9 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())
     except ContentError as exc:
         report_diagnostics(exc)
-    except OSError as error:  # the build folder cannot be made or written; the previous output is untouched
+    except OSError as error:  # e.g. the build folder cannot be made or written
         where = error.filename or out
-        raise click.ClickException(f"cannot write the build to '{out}': {where}: {error.strerror or error}")
+        raise click.ClickException(f"cannot build into '{out}': {where}: {error.strerror or error}") from None
     for name, folder in report.written.items():
         click.echo(f"{name}: {folder}")
     if not shows_evidence(formats):

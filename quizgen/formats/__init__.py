@@ -12,6 +12,7 @@ import importlib
 from types import ModuleType
 from typing import NamedTuple
 
+
 class Format(NamedTuple):
     module: str
     kind: str  # where its files go (see above)

@@ -298,7 +298,7 @@ def test_an_unwritable_build_folder_is_a_plain_sentence(tmp_path):
     out = tmp_path / "a-file" / "build"
     result = CliRunner().invoke(cli, ["export", "--format", "gift", "--content", str(COURSES["seed"]), "--out", str(out)])
     assert result.exit_code == 1, result.output
-    assert result.output.startswith(f"Error: cannot write the build to '{out}': ") and "Traceback" not in result.output
+    assert result.output.startswith(f"Error: cannot build into '{out}': ") and "Traceback" not in result.output
 
 
 def test_a_failed_export_leaves_the_previous_output(tmp_path, monkeypatch):
