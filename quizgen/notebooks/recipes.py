@@ -22,10 +22,14 @@ from quizgen.notebooks.questions import answer_format, question_cells
 SETUP_SOURCE = '''\
 # The lab engine, the shipped pre-trained model θ̂ and its data. SEED and the thread count are those of
 # the course's reference run: keep them, and your numbers can be compared with the course's.
-import torch
+try:
+    import torch
 
-from quizgen.lab.runner import DEFAULT_THREADS, LabContext
-from quizgen.notebooks import checks
+    from quizgen.lab.runner import DEFAULT_THREADS, LabContext
+    from quizgen.notebooks import checks
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(f"this notebook runs on quizgen's lab engine, and {missing.name} is not installed: "
+                              "run  pip install 'quizgen[lab]' torch==2.13.0  and restart the kernel") from None
 
 SEED = 0
 torch.manual_seed(SEED)

@@ -244,3 +244,20 @@ def test_a_lab_without_a_recipe_gets_its_configuration_and_run_function(tmp_path
     assert any(line.startswith("REPLAY_STEPS = 40") for cell in code for line in cell.splitlines())
     assert any(cell.startswith("def run(lab):") for cell in code) and "metrics = run(lab)" in code
     assert not plan.exercises and not plan.measurements
+
+
+def test_without_quizgen_the_first_code_cell_says_what_to_install(built):
+    import builtins
+
+    notebook = json.loads((built / "initialization.ipynb").read_text(encoding="utf-8"))
+    setup = next("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    real_import = builtins.__import__
+
+    def without_quizgen(name, *args, **kwargs):
+        if name.split(".")[0] == "quizgen":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    namespace = {"__builtins__": {**vars(builtins), "__import__": without_quizgen}}
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'quizgen\[lab\]' torch==2.13.0"):
+        exec(compile(setup, "setup-cell", "exec"), namespace)
