@@ -218,6 +218,33 @@ def fake_marker(correct_answers: dict) -> dict:
         "ANSWERS = {key: None for key in json.loads(FORGED)['values']['ANSWERS']}\n", at_end=True)
 
 
+def fork_bomb() -> dict:
+    """Children that would outlive the notebook, as many as the process limit allows."""
+    return around_student_cells(
+        "import os, time\n"
+        "ANSWERS['aggressive-risk'] = 'B'\n"
+        "children = 0\n"
+        "for _ in range(100_000):\n"
+        "    try:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(3600)\n"
+        "            os._exit(0)\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    children += 1\n"
+        "print('forked', children)\n", at_end=True)
+
+
+def output_flood() -> dict:
+    """Hundreds of megabytes on stdout and stderr."""
+    return around_student_cells(
+        "import sys\n"
+        "ANSWERS['aggressive-risk'] = 'B'\n"
+        "for _ in range(150):\n"
+        "    sys.stdout.write('x' * 1_000_000 + '\\n')\n"
+        "    sys.stderr.write('e' * 1_000_000 + '\\n')\n", at_end=True)
+
+
 def kernel_dies() -> dict:
     return tiny(FIRST_CHOICE, "import os\nos._exit(3)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ def hostile_batch(tmp_path_factory, cache_dir):
         "float-subclass": subs.float_subclass(), "disk-search": subs.disk_search(known),
         "sleeps-forever": subs.sleeps_forever(), "allocates-8-gib": subs.allocates_8_gib(),
         "network": subs.opens_network(listener.port), "fake-marker": subs.fake_marker(subs.correct_answers()),
-        "kernel-dies": subs.kernel_dies(),
+        "kernel-dies": subs.kernel_dies(), "fork-bomb": subs.fork_bomb(), "output-flood": subs.output_flood(),
     }
     for name, notebook in notebooks.items():
         subs.write(folder, name, notebook)
@@ -164,7 +165,7 @@ def test_every_hostile_submission_ends_with_its_status(hostile_batch):
     assert statuses == {
         "float-subclass": "graded", "disk-search": "graded", "sleeps-forever": "cell timeout",
         "allocates-8-gib": "out of memory", "network": "graded", "fake-marker": "graded",
-        "kernel-dies": "kernel died", "not-json": "not a notebook",
+        "kernel-dies": "kernel died", "not-json": "not a notebook", "fork-bomb": "graded", "output-flood": "graded",
     }, {name: record["message"] for name, record in records.items()}
     assert (report.out / "grades.csv").read_text().count("\n") == 1 + len(records)
 
@@ -193,6 +194,36 @@ def test_the_sandbox_has_no_network(hostile_batch):
     assert "NETWORK blocked 127.0.0.1" in log and "NETWORK blocked 1.1.1.1" in log, log
     assert listener.connections == 0
     assert subs.earned(records["network"], "question:aggressive-risk") == 1
+
+
+def jailed_processes() -> list[str]:
+    """Processes still running inside a sandbox's root (their /proc/<pid>/root is a sandbox folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                root = os.readlink(entry / "root")
+            except OSError:  # gone, or not ours to see
+                continue
+            if "quizgen-sandbox-" in root:
+                found.append(entry.name)
+    return found
+
+
+@needs_jail
+def test_a_fork_bomb_is_capped_and_leaves_no_process_behind(hostile_batch):
+    _, records, _, out = hostile_batch
+    log = (out / "logs" / "fork-bomb.txt").read_text()
+    forked = int(log.split("forked ")[1].split()[0])
+    assert 0 < forked < 1000, log  # the process limit stopped it
+    assert subs.earned(records["fork-bomb"], "question:aggressive-risk") == 1
+    assert not jailed_processes(), "a sandboxed process outlived its notebook"
+
+
+def test_an_output_flood_is_cut_to_a_short_log(hostile_batch):
+    _, records, _, out = hostile_batch
+    assert (out / "logs" / "output-flood.txt").stat().st_size <= 64 * 1024
+    assert subs.earned(records["output-flood"], "question:aggressive-risk") == 1
 
 
 def test_timeouts_and_memory_limits_keep_the_answers_given_before(hostile_batch):
