@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import click
+
 from quizgen.build import cached_lab_results
 from quizgen.errors import DiagnosticList
 from quizgen.loader import COURSE_FILE, check_course, concept_files, load_concept_file, load_course_info
@@ -215,6 +217,12 @@ def serve(content: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
     ``say(line, is_error)`` receives every message; the command line prints them.
     """
     preview = Preview(content, out)
+    handler = type("Handler", (_Handler,), {"preview": preview, "notebooks": Path(out) / "notebooks"})
+    try:  # the port first: a busy one is said at once, not after a build
+        server = http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(preview.site_dir)))
+    except OSError as error:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
+                                   "--port (0 picks a free one)") from None
     report = preview.rebuild()
     if report.problems:
         for line in report.problems:
@@ -222,8 +230,6 @@ def serve(content: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
         say("the site was not built: fix the problems above; watching for changes", True)
     else:
         say(f"built {report.concepts} concepts into {preview.site_dir} in {report.seconds:.2f} s", False)
-    handler = type("Handler", (_Handler,), {"preview": preview, "notebooks": Path(out) / "notebooks"})
-    server = http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(preview.site_dir)))
     preview.site_dir.mkdir(parents=True, exist_ok=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

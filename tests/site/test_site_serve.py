@@ -139,3 +139,15 @@ def test_serve_says_plainly_when_it_cannot_write_the_site(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     result = CliRunner().invoke(cli, ["serve", "--content", str(FULL), "--out", str(tmp_path / "a-file" / "x")])
     assert result.exit_code == 1 and result.output.startswith(f"Error: cannot write to '{tmp_path / 'a-file' / 'x'}'")
+
+
+def test_a_busy_port_is_said_plainly_before_building(tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["serve", "--content", str(FULL), "--out", str(tmp_path / "out"),
+                                          "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot serve on 127.0.0.1:{port}: ") and "--port" in result.output
+    assert not (tmp_path / "out" / "site").exists()  # nothing built for a server that cannot start
