@@ -67,6 +67,13 @@ def check(content_dir: Path, strict: bool) -> None:
     from quizgen.questions import TYPES
 
     course = load_or_exit(content_dir)
+    unknown = lab_names(course)
+    if unknown:
+        for line in unknown:
+            click.echo(line, err=True)
+        click.echo(f"{plural(len(unknown), 'error')} in {plural(len({u.split(':')[0] for u in unknown}), 'file')}",
+                   err=True)
+        sys.exit(1)
     warnings = lint(course)
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -225,6 +232,15 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         claims = ", ".join(sorted({f"{lab}/{claim}" for _, lab, claim in missing}))
         click.echo(f"{plural(len(missing), 'question')} name a lab claim with no results yet ({claims}); "
                    "run `quizgen verify` to measure them.", err=True)
+
+
+def lab_names(course) -> list[str]:
+    """Unknown labs and claims the course names, as `path:line: message` (none without the labs)."""
+    try:
+        from quizgen.lab.cli import lab_problems
+    except ImportError:
+        return []
+    return lab_problems(course)
 
 
 def writable_folder(folder: Path) -> None:

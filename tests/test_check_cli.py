@@ -107,3 +107,24 @@ def test_schema_of_question_attributes_knows_every_type():
     assert list(validator.iter_errors({"id": "q", "type": "essay"}))
     kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in schemas["question"]["oneOf"]}
     assert len(kinds) == 6
+
+
+def test_check_reports_an_unknown_lab_and_an_unknown_claim_with_their_lines(tmp_path):
+    import shutil
+
+    shutil.copytree(FIXTURES / "courses" / "full", tmp_path / "course")
+    path = tmp_path / "course" / "parameter-initialization.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("claim=aggressive-forgets", "claim=aggressive-forget", 1), encoding="utf-8")
+    result = run("check", str(tmp_path / "course"))
+    assert result.exit_code == 1
+    claim_line = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if "aggressive-forget}" in line) + 1
+    assert f"parameter-initialization.md:{claim_line}: question 'aggressive-risk' names the unknown claim " \
+           "'aggressive-forget' (known claims: " in result.output
+    path.write_text(text.replace("\nlab: initialization\n", "\nlab: initalization\n"), encoding="utf-8")
+    result = run("check", str(tmp_path / "course"))
+    lab_line = path.read_text().splitlines().index("lab: initalization") + 1
+    assert result.exit_code == 1
+    assert f"parameter-initialization.md:{lab_line}: concept 'parameter-initialization' names the unknown lab " \
+           "'initalization' (labs: ift-vs-pretraining, initialization, sft-objective)." in result.output
+    assert result.output.rstrip().endswith("1 error in 1 file")

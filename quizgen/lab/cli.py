@@ -104,21 +104,23 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
         raise click.exceptions.Exit(1)
 
 
-def content_problems(content: Path, labs: dict, results_by_lab: dict[str, list[dict]]) -> list[str]:
-    """`path:line: message` for each question that names an unknown claim or metric, or whose numeric
-    answer the lab does not reproduce."""
-    if not content.exists():
-        return []
-    try:
+def content_problems(content: Path | None, labs: dict, results_by_lab: dict[str, list[dict]] | None,
+                     course=None) -> list[str]:
+    """`path:line: message` for each concept that names an unknown lab, each question that names an
+    unknown claim and, given the labs' results, each question that names a metric the lab does not
+    measure or whose numeric answer the lab does not reproduce."""
+    if course is None:
+        if content is None or not content.exists():
+            return []
         from quizgen.loader import load_course
-    except ImportError:
-        return []
-    course = load_course(content)
+
+        course = load_course(content)
+    known = ", ".join(sorted(labs)) or f"none in {runner.labs_dir()}"
     problems = []
     for concept in course.concepts:
         if concept.lab is not None and concept.lab not in labs:
-            problems.append(f"{concept.path}:{getattr(concept, 'line', 1)}: concept '{concept.id}' names the "
-                            f"unknown lab '{concept.lab}' (labs: {', '.join(sorted(labs))}).")
+            problems.append(f"{concept.path}:{_front_matter_line(concept.path, 'lab')}: concept '{concept.id}' "
+                            f"names the unknown lab '{concept.lab}' (labs: {known}).")
             continue
         lab_ids = [concept.lab] if concept.lab else list(labs)
         for question in concept.questions:
@@ -127,9 +129,34 @@ def content_problems(content: Path, labs: dict, results_by_lab: dict[str, list[d
             if claim:
                 problems += claim_problems(where, question.id, claim, [labs[i] for i in lab_ids])
             metric_name = getattr(question, "metric", None)
-            if metric_name:
+            if metric_name and results_by_lab is not None:
                 problems += metric_problems(where, question, metric_name, lab_ids, results_by_lab)
     return problems
+
+
+def lab_problems(course) -> list[str]:
+    """For `quizgen check`: the labs and claims the course names that do not exist (no torch needed)."""
+    if not any(concept.lab for concept in course.concepts):
+        return []
+    try:
+        labs = runner.discover()
+    except Exception as error:  # noqa: BLE001 - a lab file that does not even import
+        return [f"{runner.labs_dir()}: could not load the labs to check the course's lab names: {error}"]
+    return content_problems(None, labs, None, course=course)
+
+
+def _front_matter_line(path: str, key: str) -> int:
+    """The line of ``key:`` in a concept file's front matter (1 if it cannot be read)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    for number, line in enumerate(lines[1:], 2):
+        if line.strip() == "---":
+            break
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
 
 
 def claim_problems(where: str, question_id: str, claim: str, candidate_labs: list) -> list[str]:
