@@ -18,10 +18,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The tests drive a real browser (Debian's chromium) and run the Nu HTML Checker (Java), axe-core and
-# gift-pegjs from npm. apt-get needs root, as CI has; elsewhere install chromium yourself.
+# gift-pegjs from npm; `quizgen grade` jails notebooks with bubblewrap. apt-get needs root, as CI has;
+# elsewhere install chromium and bubblewrap yourself.
 system-packages:
-	@command -v chromium >/dev/null && command -v java >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless >/dev/null)
+	@command -v chromium >/dev/null && command -v java >/dev/null && command -v bwrap >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium default-jre-headless \
+	    bubblewrap >/dev/null)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --silent

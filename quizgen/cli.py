@@ -164,8 +164,10 @@ def export(format_name: str, content_dir: Path, out: Path, forms: int, seed: int
 @click.option("--memory", type=click.FloatRange(min=0.5), default=4, show_default=True, help="GiB per notebook.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build") / "lab-cache",
               show_default=True, help="Where the lab's reference results are cached.")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run notebooks without bubblewrap where it cannot be had (they can then read your files).")
 def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, resume: bool, content_dir: Path,
-          cell_timeout: float, wall_timeout: float, memory: float, cache_dir: Path) -> None:
+          cell_timeout: float, wall_timeout: float, memory: float, cache_dir: Path, no_sandbox: bool) -> None:
     """Grade learners' lab notebooks (files or folders), each run in a sandbox."""
     from quizgen.grade.runner import collect, grade as grade_batch
     from quizgen.grade.sandbox import Limits, probe_isolation
@@ -182,9 +184,18 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
     if not total:
         raise click.ClickException(f"nothing to grade: no files in {', '.join(repr(str(p)) for p in submissions)}")
     isolation = probe_isolation()
+    if not isolation.jail and not no_sandbox:
+        raise click.ClickException(
+            f"cannot sandbox the notebooks: {isolation.detail}. Install bubblewrap (Debian and Ubuntu: apt-get "
+            "install bubblewrap) on a kernel that allows user namespaces, or pass --no-sandbox to run them "
+            "unsandboxed (only for notebooks you trust).")
     if not isolation.jail:
-        click.echo(f"warning: notebooks run without namespaces or chroot ({isolation.detail}); they can read "
-                   "this machine's files and use its network. Grade on a machine that allows unshare.", err=True)
+        click.echo(f"warning: notebooks run without a sandbox ({isolation.detail}); they can read this "
+                   "machine's files and use its network.", err=True)
+    else:
+        click.echo(f"sandbox: {isolation.mode} ({isolation.detail})", err=True)
+        for line in isolation.guarantees:
+            click.echo(f"  {line}", err=True)
     limits = Limits(cell_timeout=cell_timeout, wall_timeout=wall_timeout, memory_bytes=int(memory * 2**30))
     with click.progressbar(length=total, label=f"grading {plural(total, 'submission')}", file=sys.stderr,
                            item_show_func=lambda record: record and f"{record['learner']}: {record['status']}") as bar:

@@ -1,22 +1,21 @@
-"""The sandbox side of `quizgen grade`: runs one learner's notebook and hands back plain JSON.
+"""The sandbox side of `quizgen grade`: runs one learner's notebook and answers the grader's requests.
 
-The grader starts it as `python -s -P boot.py SETTINGS` under `unshare --mount --net --pid --fork`
-(where the machine allows namespaces), so it is PID 1 of a fresh PID namespace with no network. It then
+The grader starts it as `python -s -P boot.py SETTINGS` inside bubblewrap (jail.py builds the walls:
+namespaces, read-only system binds, no capabilities, a system-call filter), with the notebook's code
+cells on standard input. It then
 
-1. builds a new root from read-only binds of the system, the Python installation and a copy of the lab
-   engine, with empty tmpfs folders for /tmp and the learner's home (which gets the notebook), and
-   chroots into it; the grader's files (hidden tests, reference results, other submissions, the course)
-   are simply not in that tree;
-2. drops to an unprivileged uid with no new privileges, applies the resource limits and scrubs stdio;
-3. runs the code cells in order in one namespace, announcing each cell so that the grader can time it
-   out, and records PREDICTIONS as they stood before the first training cell;
-4. says "ready", and only then reads (from a pipe) a random marker and the unseen exercise inputs,
-   converts the answer variables and the exercise outputs to plain JSON and writes them behind the
-   marker.
+1. (as root only) drops to the worker slot's unprivileged uid, applies the resource limits, checks the
+   environment and says "setup" — nothing of the learner's has run yet, so this is the only moment an
+   "environment error" can be reported;
+2. runs the code cells in order in one namespace, announcing each cell and its end;
+3. says "ready", and from then on answers one request at a time: the answer variables as plain JSON,
+   then one call of a learner's function on one unseen input per request.
 
-The learner's code runs in this process, so nothing here is secret from it: the marker does not exist
-until the learner's cells have finished, and every number the grader trusts is computed outside.
-Standard library only, and nothing from quizgen: this file runs before (and apart from) the engine.
+The learner's code runs in this process, so nothing here is trusted by the grader: every message is
+checked against what the grader asked for, every deadline is kept outside, and the grader decides
+statuses and scores from what it observes. This file only makes honest notebooks work well: an alarm
+that stops a slow function on one input so the next one can run, plain values read from exact builtin
+types. Standard library only, and nothing from quizgen: this file runs before (and apart from) the engine.
 """
 
 import builtins
@@ -32,8 +31,7 @@ import sys
 import time
 import traceback
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG = 1
 MAX_TEXT = 20_000
 MAX_ITEMS = 200_000
 MAGIC_LINE = re.compile(r"^(\s*)([%!].*)$")
@@ -47,92 +45,24 @@ class CallTimeout(BaseException):
     """Raised by the alarm inside a learner's function; a BaseException so `except Exception` cannot keep it."""
 
 
-# --- talking to the grader ----------------------------------------------------------------------
-
-
 class Channel:
     def __init__(self, fd: int):
         self.fd = fd
         self._write, self._dumps = os.write, json.dumps  # bound now, before any learner code runs
 
-    def send(self, payload: dict, marker: str = "") -> None:
-        data = (marker + self._dumps(payload) + marker + "\n").encode("utf-8", "replace")
+    def send(self, payload: dict) -> None:
+        data = (self._dumps(payload) + "\n").encode("utf-8", "replace")
         while data:
             data = data[self._write(self.fd, data):]
 
 
-# --- the jail -----------------------------------------------------------------------------------
-
-
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def mount(libc, source, target, fstype, flags, data=None) -> None:
-    encode = lambda text: text.encode() if text is not None else None  # noqa: E731
-    if libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
-        error = ctypes.get_errno()
-        raise OSError(error, f"mount {source or fstype} on {target}: {os.strerror(error)}")
-
-
-def bind(libc, root: str, source: str, target: str | None = None, writable: bool = False) -> None:
-    inside = root + (target or source)
-    if os.path.islink(source) and target is None:
-        os.makedirs(os.path.dirname(inside), exist_ok=True)
-        if not os.path.lexists(inside):
-            os.symlink(os.readlink(source), inside)
-        return
-    if os.path.isdir(source):
-        os.makedirs(inside, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(inside), exist_ok=True)
-        if not os.path.exists(inside):
-            open(inside, "w").close()
-    mount(libc, source, inside, None, MS_BIND | MS_REC)
-    if not writable:
-        device_flags = 0 if source.startswith("/dev/") else MS_NODEV
-        mount(libc, None, inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | device_flags)
-
-
-def enter_jail(settings: dict, notebook: bytes) -> None:
-    libc = _libc()
-    root, uid = settings["root"], settings["uid"]
-    mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=755")
-    # The writable scratch folders first: a Python installation bound afterwards stays visible even
-    # when it lives under /tmp (a virtual environment in a CI checkout there, say).
-    for folder, size in (("/dev/shm", "64m"), ("/tmp", settings["tmp_size"]), ("/home/learner", settings["tmp_size"])):
-        os.makedirs(root + folder, exist_ok=True)
-        mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-    for path in settings["binds"]:
-        if os.path.lexists(path):
-            bind(libc, root, path)
-    bind(libc, root, settings["runtime"], "/opt/quizgen")
-    for path in settings["hide"]:  # e.g. an installed quizgen package inside a bound prefix
-        if os.path.isdir(root + path):
-            mount(libc, "tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=555")
-    for device in ("null", "zero", "full", "random", "urandom"):
-        bind(libc, root, f"/dev/{device}", writable=True)
-    os.makedirs(root + "/proc", exist_ok=True)
-    mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV)
-    home_notebook = root + "/home/learner/" + settings["notebook_name"]
-    with open(home_notebook, "wb") as file:
-        file.write(notebook)
-    if settings["drop_to_uid"]:
-        os.chown(root + "/home/learner", uid, uid)
-        os.chown(home_notebook, uid, uid)
-        os.chmod(root + "/home/learner", 0o700)
-    os.chdir(root)
-    os.chroot(".")
-    os.chdir("/home/learner")
-    if settings["drop_to_uid"]:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        # Changing credentials clears the parent-death signal that `unshare --kill-child` set: set it again,
-        # so that this namespace dies with the grader even if nobody kills it.
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+def drop_privileges(uid: int) -> None:
+    """As root (no user namespace): become the slot's uid. Changing uid clears every capability and the
+    parent-death signal; set that again so the notebook dies with the sandbox."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def set_limits(limits: dict) -> None:
@@ -142,7 +72,7 @@ def set_limits(limits: dict) -> None:
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def check_environment(modules: list[str], files: list[str]) -> str | None:
+def check_environment(modules: list, files: list):
     """What the notebook needs from our setup; None when all is there."""
     for module in modules:
         try:
@@ -228,16 +158,6 @@ def decode(argument):
 # --- running the cells --------------------------------------------------------------------------
 
 
-def code_cells(notebook: dict) -> list[tuple[int, str]]:
-    """(index in the notebook, source) of every code cell; the grader has already checked the shape."""
-    cells = []
-    for index, cell in enumerate(notebook["cells"]):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            cells.append((index, source if isinstance(source, str) else "".join(source)))
-    return cells
-
-
 def describe(error: BaseException, cell_name: str) -> dict:
     line = None
     for frame in traceback.extract_tb(error.__traceback__):
@@ -255,11 +175,9 @@ def without_magics(source: str) -> str:
     return "\n".join(MAGIC_LINE.sub(r"\1# \2", line) for line in source.split("\n"))
 
 
-def run_cells(cells: list, train_from: int, channel: Channel, namespace: dict) -> dict | None:
-    """Run every cell; returns PREDICTIONS as it stood before the first training cell (None if unset)."""
-    predictions = None
+def run_cells(cells: list, channel: Channel, namespace: dict) -> None:
     try:
-        for position, (index, source) in enumerate(cells):
+        for index, source in cells:
             channel.send({"event": "cell", "index": index})
             started, status, error = time.perf_counter(), "ok", None
             cell_name = f"<cell {index}>"
@@ -271,69 +189,63 @@ def run_cells(cells: list, train_from: int, channel: Channel, namespace: dict) -
                 status, error = "error", describe(exception, cell_name)
             channel.send({"event": "cell_done", "index": index, "status": status, "error": error,
                           "seconds": time.perf_counter() - started})
-            if position < train_from and "PREDICTIONS" in namespace:
-                predictions = plain_or_marker(namespace["PREDICTIONS"])
             if status == "interrupted":
-                break
-    except KeyboardInterrupt:
-        channel.send({"event": "cell_done", "index": -1, "status": "interrupted", "error": None, "seconds": 0.0})
-    return predictions
+                return
+    except KeyboardInterrupt:  # between two cells
+        return
 
 
-def harvest(request: dict, namespace: dict, predictions, channel: Channel) -> None:
-    marker = request["marker"]
-    values = {name: plain_or_marker(namespace[name]) for name in request["variables"] if name in namespace}
-    channel.send({"record": "variables", "values": values, "predictions_before_training": predictions}, marker)
-
+def serve(requests, namespace: dict, channel: Channel) -> None:
+    """Answer the grader's requests, one line each, until it has what it needs (then it ends us)."""
     def on_alarm(signum, frame):
         raise CallTimeout()
 
-    for name, cases in request["exercises"].items():
-        function = namespace.get(name)
-        if not callable(function):
-            channel.send({"record": "exercise", "name": name, "defined": False, "results": []}, marker)
+    for line in requests:
+        request = json.loads(line)
+        token = request["token"]
+        if request["op"] == "variables":
+            values = {name: plain_or_marker(namespace[name]) for name in request["names"] if name in namespace}
+            channel.send({"token": token, "values": values})
             continue
-        results = []
-        for arguments in cases:
-            try:
-                decoded = [decode(argument) for argument in arguments]  # may import torch: not the learner's time
-            except BaseException as exception:  # noqa: BLE001
-                results.append({"error": describe(exception, "")})
-                continue
-            signal.signal(signal.SIGALRM, on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, request["call_timeout"])
-            try:
-                output = function(*decoded)
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                results.append({"output": plain_or_marker(output)})
-            except CallTimeout:
-                results.append({"error": {"type": "timeout", "message": "", "line": None}})
-            except BaseException as exception:  # noqa: BLE001
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                results.append({"error": describe(exception, "")})
-        channel.send({"record": "exercise", "name": name, "defined": True, "results": results}, marker)
-    channel.send({"record": "done"}, marker)
+        function = namespace.get(request["function"])
+        if not callable(function):
+            channel.send({"token": token, "defined": False})
+            continue
+        try:
+            arguments = [decode(argument) for argument in request["arguments"]]
+        except BaseException as exception:  # noqa: BLE001
+            channel.send({"token": token, "defined": True, "error": describe(exception, "")})
+            continue
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, request["timeout"])
+        try:
+            output = function(*arguments)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            reply = {"token": token, "defined": True, "output": plain_or_marker(output)}
+        except CallTimeout:
+            reply = {"token": token, "defined": True, "error": {"type": "timeout", "message": "", "line": None}}
+        except BaseException as exception:  # noqa: BLE001
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            reply = {"token": token, "defined": True, "error": describe(exception, "")}
+        channel.send(reply)
 
 
 def main() -> None:
     settings = json.loads(sys.argv[1])
     channel = Channel(settings["report_fd"])
     try:
-        with open(settings["notebook"], "rb") as file:
-            notebook = file.read()
-        if settings["jail"]:
-            enter_jail(settings, notebook)
-        else:
-            os.chdir(os.path.dirname(settings["notebook"]))
-        sys.path.insert(0, "/opt/quizgen" if settings["jail"] else settings["runtime"])
-        problem = check_environment(settings["modules"], settings["files"] if settings["jail"] else [])
+        cells = [(int(index), str(source)) for index, source in json.load(sys.stdin)]
+        if settings["drop_to_uid"] is not None:
+            drop_privileges(settings["drop_to_uid"])
+        sys.path.insert(0, settings["runtime"])
+        problem = check_environment(settings["modules"], settings["files"])
         if problem:
             raise RuntimeError(problem)
-        cells = code_cells(json.loads(notebook))
         set_limits(settings["limits"])
     except BaseException as error:  # noqa: BLE001 - anything here is our setup failing, not the learner
         channel.send({"event": "environment_error", "message": f"{type(error).__name__}: {error}"})
         os._exit(3)
+    channel.send({"event": "setup"})
 
     # The learner's stdin is empty, their stdout and stderr go to the grader's log pipe.
     null = os.open("/dev/null", os.O_RDONLY)
@@ -348,17 +260,14 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     namespace = {"__name__": "__main__", "__builtins__": builtins, "display": print}
-    predictions = run_cells(cells, settings["train_from"], channel, namespace)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the learner's time is over; the harvest must finish
+    run_cells(cells, channel, namespace)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the learner's time is over
+    if settings["needs_torch"]:
+        import torch  # noqa: F401 - the unseen inputs are tensors: not the learner's time
+
     channel.send({"event": "ready"})
     with os.fdopen(settings["request_fd"], "r") as requests:
-        line = requests.readline()
-    try:
-        request = json.loads(line)
-    except ValueError:
-        os._exit(4)
-    harvest(request, namespace, predictions, channel)
-    sys.stdout.flush()
+        serve(requests, namespace, channel)
     os._exit(0)  # skip interpreter teardown: learner objects' finalizers have nothing left to say
 
 

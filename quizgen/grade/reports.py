@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from quizgen.grade.sandbox import ENVIRONMENT_ERROR, GRADED
+from quizgen.grade.untrusted import log_text, markdown_text
 
 STATUS_NOTES = {
     "cell timeout": "A cell ran past the time limit and was stopped; the cells after it did not run.",
@@ -31,7 +32,7 @@ STATUS_NOTES = {
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+    with os.fdopen(handle, "w", encoding="utf-8", errors="replace", newline="") as file:
         file.write(text)
     os.replace(staging, path)
 
@@ -68,11 +69,11 @@ def feedback_markdown(record: dict, lab_title: str) -> str:
         lines[-1] += "not graded yet."
     else:
         lines[-1] += f"{_number(record['score'])} of {_number(record['points_possible'])} points."
-    lines += ["", f"Status: **{record['status']}**" + (f" ({record['message']})" if record["message"] else "")]
+    lines += ["", f"Status: **{record['status']}**" + (f" ({_cell(record['message'])})" if record["message"] else "")]
     if record["status"] in STATUS_NOTES:
         lines += ["", STATUS_NOTES[record["status"]]]
     if record.get("missing_cells"):
-        lines += ["", "Missing answer cells: " + ", ".join(f"`{key}`" for key in record["missing_cells"])]
+        lines += ["", "Missing answer cells: " + ", ".join(_cell(key) for key in record["missing_cells"])]
     if record["items"]:
         lines += ["", "| item | points | |", "|---|---|---|"]
         for item in record["items"]:
@@ -84,19 +85,20 @@ def feedback_markdown(record: dict, lab_title: str) -> str:
         for cell in errors[:10]:
             error = cell["error"]
             where = f"cell {cell['index'] + 1}" + (f", line {error['line']}" if error.get("line") else "")
-            lines.append(f"- {where}: `{error['type']}`: {_cell(error['message'])}")
+            lines.append(f"- {where}: {_cell(error['type'])}: {_cell(error['message'])}")
     return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """Any text in the feedback, learner-derived or not, escaped for Markdown (and the HTML it may render)."""
+    return markdown_text(text, 2000)
 
 
 def write_submission(out: Path, record: dict, lab_title: str, output_tail: str) -> None:
     """One learner's files, written as soon as they are graded (so --resume and a crash keep them)."""
     learner = record["learner"]
     write_atomic(out / "feedback" / f"{learner}.md", feedback_markdown(record, lab_title))
-    write_atomic(out / "logs" / f"{learner}.txt", output_tail)
+    write_atomic(out / "logs" / f"{learner}.txt", log_text(output_tail.encode("utf-8", "replace")))
     write_atomic(out / "submissions" / f"{learner}.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 

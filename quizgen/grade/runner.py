@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
 import re
 import secrets
+import stat
 import threading
 import time
 import traceback
@@ -21,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from quizgen.grade import hidden, reports, scoring
+from quizgen.grade import hidden, jail, reports, scoring, untrusted
 from quizgen.grade.sandbox import (
     ENVIRONMENT_ERROR, NOT_A_NOTEBOOK, Isolation, Limits, Outcome, Runtime, kill_all, probe_isolation, run_notebook,
 )
@@ -50,41 +52,89 @@ class GradeReport:
 
 
 def collect(paths: list[Path]) -> list[Submission]:
-    """Files given, and every visible file in folders given; each learner named after their file."""
+    """Files given, and every visible entry in folders given; each learner named after their file.
+
+    A file keeps its name (without extension) as its learner id when that name is a plain id and no other
+    file has it (ignoring case, as some file systems do); otherwise its id is the cleaned name plus a
+    short hash of its path. So no file can take another's exact id: `victim!.ipynb` never becomes
+    `victim`, and the real `victim.ipynb` keeps it.
+    """
     files = []
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        if path.is_dir() and not path.is_symlink():
+            files += sorted(p for p in path.iterdir() if not p.name.startswith(".") and not p.is_dir())
         else:
             files.append(path)
-    submissions, taken = [], set()
+    files = list(dict.fromkeys(files))
+    stems: dict[str, int] = {}
     for path in files:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "learner"
-        learner, number = base, 2
-        while learner in taken:
-            learner, number = f"{base}-{number}", number + 1
-        taken.add(learner)
+        stems[path.stem.lower()] = stems.get(path.stem.lower(), 0) + 1
+    submissions = []
+    for path in files:
+        if PLAIN_ID.fullmatch(path.stem) and stems[path.stem.lower()] == 1:
+            learner = path.stem
+        else:
+            base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:80] or "learner"
+            learner = f"{base}-{hashlib.sha256(os.fsencode(path)).hexdigest()[:8]}"
         submissions.append(Submission(path, learner))
     return submissions
 
 
-def read_notebook(data: bytes) -> dict | str:
-    """The notebook as plain nbformat-4 JSON, or why it is not one. Parsing JSON runs no code."""
-    import nbformat
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_CELLS = 5000
 
+
+def read_submission(path: Path) -> bytes | str:
+    """The file's bytes, or why it is not graded: a symbolic link, not a regular file, or too large (checked
+    before reading, on the file actually opened)."""
+    if path.is_symlink():
+        return "it is a symbolic link, not a notebook file; submit the notebook itself"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        return f"it cannot be read ({error.strerror})"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "it is not a regular file"
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            return f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB"
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(MAX_NOTEBOOK_BYTES + 1)
+    finally:
+        os.close(fd)
     if len(data) > MAX_NOTEBOOK_BYTES:
         return f"the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB"
+    return data
+
+
+
+def read_notebook(data: bytes) -> dict | str:
+    """The notebook as plain nbformat-4 JSON whose cells are all well-formed, or why it is not one.
+    Parsing JSON runs no code; every cell's source comes out as one cleaned string."""
     try:
-        text = data.decode("utf-8")
-        notebook = nbformat.reads(text, as_version=4)
-    except (UnicodeDecodeError, ValueError, nbformat.reader.NotJSONError) as error:
+        plain = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         return f"it is not a notebook ({type(error).__name__})"
-    except Exception as error:  # noqa: BLE001 - nbformat raises many kinds of error on odd input
-        return f"it is not a notebook ({type(error).__name__}: {str(error)[:200]})"
-    plain = json.loads(json.dumps(notebook))
-    if not isinstance(plain.get("cells"), list) or not all(isinstance(c, dict) and "cell_type" in c for c in plain["cells"]):
-        return "it has no list of cells"
-    return plain
+    if not isinstance(plain, dict) or not isinstance(plain.get("cells"), list):
+        return "it is not a notebook: it has no list of cells"
+    if plain.get("nbformat") != 4:
+        return "it is not a Jupyter notebook of format 4 (save it again from Jupyter)"
+    if len(plain["cells"]) > MAX_CELLS:
+        return f"it has more than {MAX_CELLS} cells"
+    cells = []
+    for number, cell in enumerate(plain["cells"], 1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            return f"it is not a notebook: cell {number} has no cell type"
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(part, str) for part in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            return f"it is not a notebook: cell {number} has no source text"
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        source = source.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
+        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
+    return {"cells": cells, "nbformat": 4}
 
 
 def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = None, workers: int = 1,
@@ -108,7 +158,7 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     submissions = collect(paths)
     header = {
         "lab": spec.id, "title": spec.title, "concept": plan.concept_id,
-        "isolation": {"mode": isolation.mode, "detail": isolation.detail},
+        "isolation": isolation.to_json(),
         "limits": asdict(limits) | {"cpu_seconds": limits.cpu_seconds},
         "reference": None if reference_results is None else {
             "key": reference_results.get("key"), "config_hash": reference_results.get("config_hash"),
@@ -126,6 +176,7 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     lock = threading.Lock()
     _quiet_torch()
     context.runtime = Runtime()
+    context.cgroups = jail.Cgroups.probe() if isolation.cgroups != "none" else None
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(_grade_one, submission, context, slots) for submission in submissions]
@@ -144,6 +195,8 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
                 raise
     finally:
         context.runtime.close()
+        if context.cgroups:
+            context.cgroups.close()
     report.records.sort(key=lambda record: record["learner"])
     return report
 
@@ -175,22 +228,23 @@ class _Context:
     resume: bool
     out: Path
     runtime: Runtime | None = None
+    cgroups: jail.Cgroups | None = None
     stop: threading.Event = field(default_factory=threading.Event)
+
 
 
 def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) -> dict:
     started = time.perf_counter()
-    data = b""
+    data = read_submission(submission.path)
+    digest = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
     try:
-        data = submission.path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
         if context.resume and (finished := reports.load_finished(context.out, submission.learner, digest)):
             return finished | {"resumed": True}
         record, output_tail = _run_and_score(submission, data, digest, context, slots)
     except Exception as error:  # noqa: BLE001 - our bug must not stop the batch; it is reported, not hidden
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        outcome = Outcome(status=ENVIRONMENT_ERROR, message=f"the grader failed: {detail}")
-        record = _record(submission, hashlib.sha256(data).hexdigest(), outcome, ENVIRONMENT_ERROR, [], [])
+        outcome = Outcome(status=ENVIRONMENT_ERROR, message=f"the grader failed: {untrusted.clean_text(detail, 500)}")
+        record = _record(submission, digest, outcome, ENVIRONMENT_ERROR, [], [])
         output_tail = ""
     # Everything this submission cost the grader: sandbox, harvest, hidden inputs, scoring.
     record["timings"]["grading_s"] = time.perf_counter() - started
@@ -201,35 +255,36 @@ def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) ->
 
 def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[dict, str]:
     plan = context.plan
-    exercise_cases = {exercise.name: hidden.cases(exercise.name, exercise.cases, secrets.randbits(64))
-                      for exercise in plan.exercises}
-    notebook = read_notebook(data)
+    notebook = read_notebook(data) if isinstance(data, bytes) else data
     if isinstance(notebook, str):
-        outcome = Outcome(status=NOT_A_NOTEBOOK, message=notebook)
-        missing = []
+        outcome, missing, predictions = Outcome(status=NOT_A_NOTEBOOK, message=notebook), [], None
+        exercise_cases = {exercise.name: [] for exercise in plan.exercises}
     else:
         missing = scoring.missing_cells(plan, notebook)
+        predictions = scoring.written_predictions(notebook)
+        exercise_cases = {exercise.name: hidden.cases(exercise.name, exercise.cases, secrets.randbits(64))
+                          for exercise in plan.exercises}
+        cells = [(index, cell["source"]) for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
         slot = slots.get()
         try:
             outcome = run_notebook(
-                notebook, name=f"{submission.learner}.ipynb", runtime=context.runtime, isolation=context.isolation,
-                limits=context.limits, slot=slot, train_from=scoring.train_from(notebook),
-                variables=["ANSWERS", "PREDICTIONS", "MEASURED", *plan.config_names],
+                cells, name=f"{submission.learner}.ipynb", runtime=context.runtime, isolation=context.isolation,
+                limits=context.limits, slot=slot, variables=["ANSWERS", "MEASURED", *plan.config_names],
                 exercise_inputs={name: [case.arguments for case in cases] for name, cases in exercise_cases.items()},
-                secret_paths=context.secret_paths, stop=context.stop)
+                secret_paths=context.secret_paths, cgroups=context.cgroups, stop=context.stop)
         finally:
             slots.put(slot)
     status, items = scoring.score(plan, outcome, exercise_cases=exercise_cases, reference=context.reference,
-                                  lab_config=context.spec.config, missing=missing)
-    return _record(submission, digest, outcome, status, items, missing), outcome.output_tail
+                                  lab_config=context.spec.config, missing=missing, predictions=predictions)
+    return _record(submission, digest, outcome, status, items, missing, predictions), outcome.output_tail
 
 
-def _record(submission: Submission, digest: str, outcome: Outcome, status: str, items, missing) -> dict:
-    answers = json.dumps({"variables": outcome.variables,
-                          "predictions_before_training": outcome.predictions_before_training})
+def _record(submission: Submission, digest: str, outcome: Outcome, status: str, items, missing,
+            predictions=None) -> dict:
+    answers = json.dumps({"variables": outcome.variables, "predictions": predictions})
     return {
         "learner": submission.learner,
-        "file": str(submission.path),
+        "file": untrusted.clean_text(os.fsencode(submission.path).decode("utf-8", "replace"), 1000),
         "sha256": digest,
         "status": status,
         "message": outcome.message,

@@ -4,15 +4,16 @@ Every value is type-checked here before it is compared; a learner's object never
 only the plain numbers, strings and lists the sandbox converted it to. Items:
 
 - exercises: the learner's function on unseen inputs, partial credit per input (hidden.py);
-- predictions: recorded before the first training cell, one point each (the feedback says whether the
-  reference run bore them out);
+- predictions: the literal values written in the prediction cell (before the first training cell), read
+  from the notebook's text, one point each (the feedback says whether the reference run bore them out);
 - measurements: compared with the cached reference run when the learner kept the lab's configuration
-  (same configuration hash), otherwise checked by the relations that must hold whatever the settings;
+  (same configuration hash); numbers from changed settings earn nothing (nothing ran them outside);
 - quiz questions: by type, with the partial credit the course defines for multi questions.
 """
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -75,12 +76,68 @@ def missing_cells(plan: Plan, notebook: dict) -> list[str]:
 
 
 def train_from(notebook: dict) -> int:
-    """Position (among code cells) of the first training cell: predictions must be recorded before it."""
+    """Position (among code cells) of the first training cell: predictions must be written before it."""
     training_call = re.compile(r"\b(finetune|pretrain_phase)\s*\(|\brun\s*\(\s*lab\s*\)")
     for position, cell in enumerate(code_cells(notebook)):
         if _meta(cell).get("role") == TRAIN or (training_call.search(_source(cell)) and "def finetune" not in _source(cell)):
             return position
     return len(code_cells(notebook))
+
+
+PREDICTION_ASSIGNMENT = re.compile(r"^\s*PREDICTIONS\s*(\[|=)", re.M)
+
+
+def written_predictions(notebook: dict) -> dict | str:
+    """The predictions as the notebook's text states them: the literal values the prediction cell (the first
+    code cell that assigns PREDICTIONS) gives, read with `ast.literal_eval`, never by running anything. No
+    computation can produce them, so nothing a run shows (or a learner's code rewrites) can change them.
+    A string says why there are none."""
+    cells = code_cells(notebook)
+    position = next((i for i, cell in enumerate(cells) if _meta(cell).get("role") == PREDICT), None)
+    if position is None:
+        position = next((i for i, cell in enumerate(cells) if PREDICTION_ASSIGNMENT.search(_source(cell))), None)
+    if position is None:
+        return "the notebook has no prediction cell"
+    if position >= train_from(notebook):
+        return "the prediction cell comes after the first fine-tuning cell"
+    try:
+        tree = ast.parse(_source(cells[position]))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "the prediction cell is not valid Python"
+    predictions: dict = {}
+    for statement in tree.body:
+        target, value = _assignment(statement)
+        if target is None:
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+            literal = _NOT_LITERAL
+        if isinstance(target, str):
+            predictions[target] = literal
+        else:  # PREDICTIONS = {...}: a literal dict replaces everything; anything else leaves nothing
+            literal = literal if isinstance(literal, dict) and literal is not _NOT_LITERAL else {}
+            predictions = {key: item for key, item in literal.items() if isinstance(key, str)}
+    return predictions
+
+
+_NOT_LITERAL = {"__unsupported__": "not a plain value written in the cell"}
+
+
+def _assignment(statement):
+    """(key, value node) for `PREDICTIONS["key"] = value`, (True, node) for `PREDICTIONS = node`, else (None, None)."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, value = statement.target, statement.value
+    else:
+        return None, None
+    if isinstance(target, ast.Name) and target.id == "PREDICTIONS":
+        return True, value
+    if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == "PREDICTIONS"
+            and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str)):
+        return target.slice.value, value
+    return None, None
 
 
 # --- typed values -------------------------------------------------------------------------------
@@ -129,25 +186,24 @@ def score_exercises(plan: Plan, outcome, exercise_cases: dict) -> list[Item]:
     return items
 
 
-def score_predictions(plan: Plan, outcome, reference: dict | None) -> list[Item]:
-    snapshot = outcome.predictions_before_training
+def score_predictions(plan: Plan, predictions: dict | str | None, reference: dict | None) -> list[Item]:
     items = []
     for prediction in plan.predictions:
         item = Item(f"prediction:{prediction.name}", "prediction", f"Prediction: {prediction.question}", 1.0)
-        value = snapshot.get(prediction.name) if isinstance(snapshot, dict) else None
-        if not isinstance(snapshot, dict):
-            item.feedback.append("no predictions were recorded before the first fine-tuning cell ran")
+        value = predictions.get(prediction.name) if isinstance(predictions, dict) else None
+        if not isinstance(predictions, dict):
+            item.feedback.append(f"no predictions: {predictions or 'the notebook could not be read'}")
         elif not any(value == allowed and type(value) is type(allowed) for allowed in prediction.allowed):
             item.feedback.append(f"predicted {describe_value(value) if not isinstance(value, (str, bool)) else repr(value)}"
-                                 f"; expected one of {', '.join(map(repr, prediction.allowed))}")
+                                 f" in the prediction cell; expected one of {', '.join(map(repr, prediction.allowed))}")
         else:
             item.earned = 1.0
             truth = _truth(prediction, reference)
             if truth is None:
-                item.feedback.append(f"recorded before the runs: {value!r}")
+                item.feedback.append(f"written in the prediction cell: {value!r}")
             else:
                 verdict = "as the reference run showed" if truth == value else f"the reference run showed {truth!r}"
-                item.feedback.append(f"recorded before the runs: {value!r} ({verdict})")
+                item.feedback.append(f"written in the prediction cell: {value!r} ({verdict})")
         items.append(item)
     return items
 
@@ -193,15 +249,14 @@ def score_measurements(plan: Plan, outcome, reference: dict | None, lab_config: 
         item.feedback.insert(0, "you ran the lab's own settings, so your numbers were compared with the course's "
                                 "reference run (same configuration hash)")
         return [item]
+    # Numbers from a changed configuration cannot be checked against a run, and relations alone are easy
+    # to satisfy with numbers made up: they earn nothing (the relations are still shown, as feedback).
     why = (f"your settings differ from the lab's ({', '.join(changed)})" if changed
            else "no reference run is cached for these settings")
-    item.feedback.append(f"{why}, so your numbers were checked by the relations they must show")
-    held = 0
+    item.feedback.append(f"{why}, so your numbers cannot be checked against a run and earn no points; "
+                         "keep the lab's own settings to be graded")
     for relation in plan.relations:
-        ok = relation.holds(measured)
-        held += ok
-        item.feedback.append(f"{'✓' if ok else '✗'} {relation.description}")
-    item.earned = plan.measured_points * held / len(plan.relations)
+        item.feedback.append(f"{'✓' if relation.holds(measured) else '✗'} {relation.description} (not scored)")
     return [item]
 
 
@@ -290,9 +345,9 @@ QUESTION_SCORERS = {"choice": _choice, "multi": _multi, "truefalse": _truefalse,
 
 
 def score(plan: Plan, outcome, *, exercise_cases: dict, reference: dict | None, lab_config: dict,
-          missing: list[str]) -> tuple[str, list[Item]]:
+          missing: list[str], predictions: dict | str | None = None) -> tuple[str, list[Item]]:
     """The submission's final status and its scored items (partial results count whatever the status)."""
-    items = [*score_exercises(plan, outcome, exercise_cases), *score_predictions(plan, outcome, reference),
+    items = [*score_exercises(plan, outcome, exercise_cases), *score_predictions(plan, predictions, reference),
              *score_measurements(plan, outcome, reference, lab_config), *score_questions(plan, outcome)]
     status = outcome.status
     if status == GRADED and missing:

@@ -17,9 +17,9 @@ GOOD = {"moderate_recall": 0.93, "aggressive_recall": 0.22, "moderate_drift": 0.
         "moderate_retention": 0.94, "aggressive_retention": 0.2, "random_init_heldout_accuracy": 0.06}
 
 
-def outcome(measured=None, config=None, answers=None, predictions=None) -> Outcome:
+def outcome(measured=None, config=None, answers=None) -> Outcome:
     variables = {"MEASURED": measured, "ANSWERS": answers or {}} | (LAB_CONFIG if config is None else config)
-    return Outcome(variables=variables, predictions_before_training=predictions)
+    return Outcome(variables=variables)
 
 
 def measured_item(plan, result: Outcome):
@@ -37,15 +37,14 @@ def test_the_labs_own_settings_are_compared_with_the_reference_run_within_tolera
     assert "✗ aggressive_recall: expected a number, got '0.22'" in item.feedback
 
 
-def test_own_settings_are_checked_by_relations_instead():
+def test_numbers_from_changed_settings_earn_nothing_however_well_they_fit_the_relations():
     plan = subs.plan(quick=False)
     changed = LAB_CONFIG | {"AGGRESSIVE": {"lr": 1e-3, "steps": 500}}
     made_up = {name: value * 3 for name, value in GOOD.items()}  # far from the reference, relations intact
     item = measured_item(plan, outcome(made_up | {"moderate_recall": 0.9, "moderate_retention": 0.9,
                                                   "aggressive_retention": 0.5}, changed))
-    assert item.earned == 7 and "(AGGRESSIVE)" in item.feedback[0]
-    swapped = GOOD | {"aggressive_recall": 0.99}
-    assert measured_item(plan, outcome(swapped, changed)).earned == pytest.approx(7 * 3 / 4)
+    assert item.earned == 0 and "(AGGRESSIVE)" in item.feedback[0] and "earn no points" in item.feedback[0]
+    assert all(line.endswith("(not scored)") for line in item.feedback[1:]) and len(item.feedback) > 1
 
 
 def test_answers_are_type_checked_and_multi_questions_give_partial_credit():
@@ -75,18 +74,36 @@ def test_answer_cells_are_found_by_metadata_or_by_what_they_assign():
     assert scoring.missing_cells(plan, notebook) == ["aggressive-risk"]
 
 
-def test_predictions_count_only_when_recorded_before_the_first_training_cell():
+def test_predictions_are_the_literal_values_written_in_the_prediction_cell():
     plan = subs.plan()
     notebook = solution_notebook(plan)
     code = scoring.code_cells(notebook)
     first_training = scoring.train_from(notebook)
     assert "finetune(" in code[first_training]["source"] and "PREDICTIONS[" in code[first_training - 1]["source"]
-    late = scoring.score_predictions(plan, outcome(GOOD, predictions=None), REFERENCE)
+    written = scoring.written_predictions(notebook)
+    on_time = scoring.score_predictions(plan, written, REFERENCE)
+    assert [item.earned for item in on_time] == [1, 1, 1], [item.feedback for item in on_time]
+    assert any("the reference run showed" in item.feedback[0] for item in on_time)
+
+    blank = student_notebook(plan)  # the prediction cell keeps its None values
+    for cell in blank["cells"]:
+        if cell["metadata"].get("quizgen", {}).get("role") == "answer":
+            cell["source"] += "\nPREDICTIONS.update(forgets_more='aggressive')\nPREDICTIONS['drifts_more'] = 'aggressive'"
+    late = scoring.score_predictions(plan, scoring.written_predictions(blank), REFERENCE)
     assert all(item.earned == 0 for item in late)
-    on_time = scoring.score_predictions(plan, outcome(GOOD, predictions={
-        "forgets_more": "aggressive", "drifts_more": "moderate", "random_init_learns_task": False}), REFERENCE)
-    assert [item.earned for item in on_time] == [1, 1, 1]
-    assert "the reference run showed 'aggressive'" in on_time[1].feedback[0]
+
+    computed = solution_notebook(plan)
+    cell = next(c for c in computed["cells"] if c["metadata"].get("quizgen", {}).get("role") == "predict")
+    cell["source"] = "PREDICTIONS = {'forgets_more': ['aggressive', 'moderate'][0], 'drifts_more': 'aggressive'}"
+    assert scoring.written_predictions(computed) == {}  # a computed dict is not a written prediction
+    cell["source"] = "PREDICTIONS['forgets_more'] = 'aggressive'\nPREDICTIONS['drifts_more'] = choose()"
+    values = scoring.written_predictions(computed)
+    assert values["forgets_more"] == "aggressive" and scoring.unreadable(values["drifts_more"])
+
+    moved = solution_notebook(plan)
+    moved["cells"].append(moved["cells"].pop(next(i for i, c in enumerate(moved["cells"])
+                                                  if c["metadata"].get("quizgen", {}).get("role") == "predict")))
+    assert scoring.written_predictions(moved) == "the prediction cell comes after the first fine-tuning cell"
 
 
 @pytest.mark.parametrize("name", sorted(hidden.MAKERS))
