@@ -226,8 +226,19 @@ class _Run:
         cells_file.seek(0)
         self.request_w = request_w
         workdir = None if self.isolation.jail else tempfile.mkdtemp(prefix="quizgen-unjailed-")
+        arguments_file = None
         try:
             command = self._command(report_w, request_r, output_w, seccomp_r)
+            if self.isolation.jail:
+                # bwrap reads its arguments from a file: its command line (which /proc shows inside, as the
+                # sandbox's PID 1) then names no host path.
+                at = command.index("bwrap")
+                end = command.index("--", at)
+                arguments_file = tempfile.TemporaryFile()
+                arguments_file.write(b"".join(os.fsencode(argument) + b"\0" for argument in command[at + 1:end]))
+                arguments_file.seek(0)
+                own.append(arguments_file.fileno())
+                command = [*command[:at + 1], "--args", str(arguments_file.fileno()), *command[end:]]
             process = subprocess.Popen(command, stdin=cells_file, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                        pass_fds=tuple(own), start_new_session=True, env=_environment(self.limits),
                                        cwd=workdir or "/")
@@ -241,10 +252,13 @@ class _Run:
             return Outcome(status=ENVIRONMENT_ERROR, message=f"could not start the sandbox: {error}")
         finally:
             for fd in own:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+                if arguments_file is None or fd != arguments_file.fileno():
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            if arguments_file is not None:
+                arguments_file.close()
         cells_file.close()
         with _LIVE_LOCK:
             _LIVE[process.pid] = self.stop
@@ -375,7 +389,9 @@ class _Run:
             self.deadline = now + self.limits.cell_timeout
         elif kind == "cell_done" and self.open_cell is not None and index == self.open_cell and type(index) is int:
             self.outcome.cells.append(_cell_result(event, index))
-            self.open_cell, self.deadline = None, None
+            # An honest notebook starts its next cell (or says "ready") at once; waiting for it is bounded
+            # like a cell, so that a forged end of a cell that is still running buys no time.
+            self.open_cell, self.deadline = None, now + self.limits.cell_timeout
             self.position += 1
         elif kind == "ready" and (self.open_cell is None or self.interrupted_at is not None) \
                 and (self.position == len(self.expected) or self.interrupted_at is not None):
@@ -383,7 +399,9 @@ class _Run:
 
     def _start_harvest(self) -> None:
         self.phase, self.results = "harvest", []
-        self._ask({"op": "variables", "names": self.variable_names}, "variables", VARIABLES_TIMEOUT)
+        # Bounded like a cell too: if "ready" was forged while a cell still runs, nobody answers in time.
+        self._ask({"op": "variables", "names": self.variable_names}, "variables",
+                  min(VARIABLES_TIMEOUT, self.limits.cell_timeout))
 
     def _ask(self, request: dict, kind: str, timeout: float, index: int = -1) -> None:
         token = secrets.token_hex(16)
@@ -454,6 +472,14 @@ class _Run:
     def _harvest_timeout(self) -> None:
         request = self.request
         if request["kind"] == "variables":
+            if self.interrupted_at is None:
+                # Most likely a cell still running behind a forged "ready": interrupt it as a cell timeout,
+                # and give the answers given so far `grace` seconds to come back.
+                self._decide(CELL_TIMEOUT, f"a cell ran longer than {self.limits.cell_timeout:g} s")
+                self.interrupted_at = time.monotonic()
+                self.deadline = self.interrupted_at + self.limits.grace
+                self._interrupt(self.process)
+                return
             self._decide(KERNEL_DIED, "the notebook's process stopped answering the grader after its last cell")
         else:
             self._decide(CELL_TIMEOUT, f"a graded function ran longer than {self.limits.call_timeout:g} s on an "

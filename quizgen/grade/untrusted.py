@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import unicodedata
 
@@ -59,7 +60,9 @@ def _bounded(value, depth: int, budget: list) -> object:
         return [_bounded(item, depth + 1, budget) for item in value]
     if isinstance(value, dict):
         return {clean_text(key, 200): _bounded(item, depth + 1, budget) for key, item in value.items()}
-    return value  # int, float (NaN and infinities included: the scorer checks finiteness), bool, None
+    if isinstance(value, float) and not math.isfinite(value):  # not JSON: kept as what it is, ungradable
+        return {"__unsupported__": f"a number that is not finite ({value})"}
+    return value  # int, float, bool, None
 
 
 def markdown_text(text: object, limit: int = 500) -> str:

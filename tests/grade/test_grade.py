@@ -329,3 +329,41 @@ def test_an_empty_folder_is_nothing_to_grade(tmp_path):
     (tmp_path / "class").mkdir()
     result = CliRunner().invoke(cli, ["grade", str(tmp_path / "class"), "--lab", subs.LAB, "--out", str(tmp_path / "out")])
     assert result.exit_code == 1 and f"Error: nothing to grade: no files in '{tmp_path / 'class'}'" in result.output
+
+
+def test_the_command_refuses_to_grade_unsandboxed_unless_told(tmp_path, cache_dir, monkeypatch):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    path = subs.write(tmp_path, "a", subs.tiny(subs.FIRST_CHOICE))
+    missing = sandbox.Isolation("none", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+    monkeypatch.setattr(sandbox, "probe_isolation", lambda: missing)
+    arguments = ["grade", str(path), "--lab", subs.LAB, "--out", str(tmp_path / "out"), "--content", str(subs.CONTENT),
+                 "--cache-dir", str(cache_dir)]
+    refused = CliRunner().invoke(cli, arguments)
+    assert refused.exit_code == 1 and "cannot sandbox the notebooks: bubblewrap (bwrap) is not installed" in refused.output
+    assert not (tmp_path / "out" / "results.json").exists()
+    allowed = CliRunner().invoke(cli, arguments + ["--no-sandbox"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "warning: notebooks run without a sandbox" in allowed.output
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["isolation"]["mode"] == "none"
+
+
+@needs_jail
+def test_the_command_says_at_start_what_the_sandbox_guarantees(tmp_path, cache_dir):
+    from click.testing import CliRunner
+
+    from quizgen.cli import cli
+
+    path = subs.write(tmp_path, "a", subs.tiny(subs.FIRST_CHOICE))
+    result = CliRunner().invoke(cli, ["grade", str(path), "--lab", subs.LAB, "--out", str(tmp_path / "out"),
+                                      "--content", str(subs.CONTENT), "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    assert f"sandbox: {ISOLATION.mode} (bubblewrap" in result.output
+    for line in ISOLATION.guarantees:
+        assert line in result.output
+    assert any(line.startswith("memory: ") for line in ISOLATION.guarantees)
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["isolation"]["guarantees"] == list(ISOLATION.guarantees)

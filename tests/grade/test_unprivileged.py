@@ -1,6 +1,7 @@
 """`quizgen grade` run by an unprivileged user, as on an instructor's laptop: the sandbox then lives in a
-user namespace (`unshare --user --map-root-user`) instead of the root-only namespaces CI gets, and must
-hold just as well: no network, nothing of the grader's on disk, limits and timeouts enforced.
+user namespace (`bwrap --unshare-user`) instead of a real unprivileged uid per worker, without cgroups (a
+memory watchdog instead), and must hold just as well: no network, nothing of the grader's on disk, limits and
+timeouts enforced, and every attack of attacks.py held as it is as root.
 
 Runs when the tests run as root (as in CI): the grader is started as `nobody` with `setpriv`, from a
 virtual environment any user can run (Debian's Python of the same version, with this environment's
@@ -10,6 +11,7 @@ packages hard-linked into it). Elsewhere it is skipped, with the reason.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import os
 import shutil
 import stat
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("nbformat")
 
+import attacks  # noqa: E402
 import grade_helpers as subs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,24 +85,51 @@ def open_up(path: Path, writable: bool = False) -> None:
             item.chmod(0o666 if writable else 0o644)
 
 
+@dataclass
+class Unprivileged:
+    """A grading set-up for `nobody`: its Python, the folders it reads and writes, a stored reference."""
+
+    python: Path
+    home: Path
+    submissions: Path
+    out: Path
+    cache: Path
+
+    def grade_command(self, *options: str) -> list[str]:
+        return as_nobody(self.python, self.home) + [
+            "-m", "quizgen", "grade", str(self.submissions), "--lab", subs.LAB, "--content", str(ROOT / "content"),
+            "--cache-dir", str(self.cache), "--out", str(self.out), "--workers", "2", "--cell-timeout", "8",
+            "--wall-timeout", "60", *options]
+
+    def open_up(self) -> None:
+        """Once the submissions are written: readable by nobody, and the output writable."""
+        open_up(self.submissions)
+        open_up(self.out, writable=True)
+
+
+def unprivileged(base: Path) -> Unprivileged:
+    python = shared_venv(base)
+    submissions, out, home = base / "submissions", base / "grades", base / "home"
+    for folder in (submissions, out, home):
+        folder.mkdir()
+    cache = home / "lab-cache"
+    open_up(home, writable=True)
+    # The made-up reference run, stored by the unprivileged Python itself: the cache key names the
+    # Python version, and the grader must find it, not recompute it.
+    store = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import grade_helpers; "
+             f"from pathlib import Path; grade_helpers.store_reference(Path({str(cache)!r}), {subs.LAB!r})")
+    subprocess.run(as_nobody(python, home) + ["-c", store], check=True, cwd=home, timeout=300)
+    return Unprivileged(python, home, submissions, out, cache)
+
+
 @pytest.fixture(scope="module")
 def graded_as_nobody():
     base = Path(tempfile.mkdtemp(prefix="quizgen-unprivileged-", dir="/tmp"))
     base.chmod(0o755)
     listener = subs.Listener()
     try:
-        python = shared_venv(base)
-        submissions, out, home = base / "submissions", base / "grades", base / "home"
-        for folder in (submissions, out, home):
-            folder.mkdir()
-        cache = home / "lab-cache"
-        open_up(home, writable=True)
-        # The made-up reference run, stored by the unprivileged Python itself: the cache key names the
-        # Python version, and the grader must find it, not recompute it.
-        store = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import grade_helpers; "
-                 f"from pathlib import Path; grade_helpers.store_reference(Path({str(cache)!r}), {subs.LAB!r})")
-        subprocess.run(as_nobody(python, home) + ["-c", store], check=True, cwd=home, timeout=300)
-        known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), *map(str, cache.rglob("results.json"))]
+        setup = unprivileged(base)
+        known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), *map(str, setup.cache.rglob("results.json"))]
         answers = subs.correct_answers()
         notebooks = {
             "answers": subs.around_student_cells(f"ANSWERS.update({answers!r})", at_end=True),
@@ -106,17 +137,12 @@ def graded_as_nobody():
             "sleeps-forever": subs.sleeps_forever(), "allocates-8-gib": subs.allocates_8_gib(),
         }
         for name, notebook in notebooks.items():
-            subs.write(submissions, name, notebook)
-        open_up(submissions)
-        open_up(out, writable=True)
-        command = as_nobody(python, home) + [
-            "-m", "quizgen", "grade", str(submissions), "--lab", subs.LAB, "--content", str(ROOT / "content"),
-            "--cache-dir", str(cache), "--out", str(out), "--workers", "2", "--cell-timeout", "8",
-            "--wall-timeout", "60"]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=home, timeout=600)
+            subs.write(setup.submissions, name, notebook)
+        setup.open_up()
+        result = subprocess.run(setup.grade_command(), capture_output=True, text=True, cwd=setup.home, timeout=600)
         assert result.returncode == 0, result.stdout + result.stderr
-        results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-        yield results, {record["learner"]: record for record in results["submissions"]}, listener, out, result
+        results = json.loads((setup.out / "results.json").read_text(encoding="utf-8"))
+        yield results, {record["learner"]: record for record in results["submissions"]}, listener, setup.out, result
     finally:
         listener.close()
         shutil.rmtree(base, ignore_errors=True)
@@ -125,7 +151,8 @@ def graded_as_nobody():
 def test_an_unprivileged_grader_jails_each_notebook_in_a_user_namespace(graded_as_nobody):
     results, records, _, _, run = graded_as_nobody
     assert results["isolation"]["mode"] == "user-namespaces", results["isolation"]
-    assert "without namespaces" not in run.stderr  # no "your notebooks are not isolated" warning
+    assert "without a sandbox" not in run.stderr and "sandbox: user-namespaces (bubblewrap" in run.stderr
+    assert "memory: no cgroup (the grader is not root)" in run.stderr  # the weaker guarantee, said at start
     assert {name: record["status"] for name, record in records.items()} == {
         "answers": "graded", "disk-search": "graded", "network": "graded",
         "sleeps-forever": "cell timeout", "allocates-8-gib": "out of memory",
@@ -154,3 +181,49 @@ def test_limits_hold_and_keep_the_answers_given_before(graded_as_nobody):
     assert records["sleeps-forever"]["message"] == "a cell ran longer than 8 s"
     for name in ("sleeps-forever", "allocates-8-gib"):
         assert subs.earned(records[name], "question:aggressive-risk") == 1, name
+
+
+# --- the attack table (tests/grade/attacks.py), graded as nobody through the command line ------------
+
+
+@pytest.fixture(scope="module")
+def attacked_as_nobody():
+    """Every attack of attacks.ATTACKS in one batch, graded by `quizgen grade` run as nobody with a 1 GiB
+    memory limit; the expectations are the ones test_attacks.py checks for the in-process root grader."""
+    base = Path(tempfile.mkdtemp(prefix="quizgen-attacks-nobody-", dir="/tmp"))
+    base.chmod(0o755)
+    context = None
+    try:
+        setup = unprivileged(base)
+        context = attacks.Context("nobody", setup.submissions, setup.out, setup.cache)
+        attacks.prepare(context)
+        setup.open_up()
+        command = setup.grade_command("--memory", "1")
+        started = time.monotonic()
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, cwd=setup.home, timeout=600)
+            error = "" if result.returncode == 0 else (f"exit status {result.returncode}: "
+                                                       f"{(result.stdout + result.stderr)[-3000:]}")
+        except subprocess.TimeoutExpired:
+            error = "`quizgen grade` ran past 600 s"
+        results_path = setup.out / "results.json"
+        results = json.loads(results_path.read_text(encoding="utf-8")) if results_path.exists() else {}
+        records = {record["learner"]: record for record in results.get("submissions", [])}
+        attacks.finish(context, records, results, error, time.monotonic() - started)
+        yield context
+    finally:
+        if context is not None:
+            attacks.cleanup(context)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_the_whole_attack_batch_is_graded_as_nobody(attacked_as_nobody):
+    context = attacked_as_nobody
+    assert not context.error, context.error
+    assert set(context.records) >= set(attacks.NAMES), sorted(set(attacks.NAMES) - set(context.records))
+    assert (context.out / "grades.csv").read_text(encoding="utf-8").count("\n") == 1 + len(context.records)
+
+
+@pytest.mark.parametrize("name", attacks.NAMES)
+def test_attack_as_nobody(attacked_as_nobody, name):
+    attacks.check(attacked_as_nobody, name)
