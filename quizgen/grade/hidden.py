@@ -126,7 +126,7 @@ def check(result: dict, case: Case) -> tuple[bool, str]:
         return (True, "") if not wrong else (False, f"{wrong} of {len(expected)} positions wrong")
     if type(output) is list and len(output) == 1:
         output = output[0]  # a one-element tensor
-    if type(output) not in (int, float):
+    if type(output) not in (int, float) or abs(output) >= 2**1023:
         return False, f"returned {_kind(output)}, not a number"
     if not math.isfinite(output):
         return False, f"returned {output}"

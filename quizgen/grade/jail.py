@@ -176,27 +176,29 @@ def bwrap_command(mode: str, *, slot: int, binds: list[str], hide: list[str], ru
 
 # --- the system-call filter -----------------------------------------------------------------------------
 
-# Refused with EPERM: a new session (a new autogroup, i.e. another CPU share), SysV IPC (memory no limit
-# sees), the kernel keyring (shared by every sandbox of one user), tracing, namespaces, mounts, and the
-# kernel interfaces a notebook has no use for. clone3 is refused with ENOSYS so that libc falls back to
+# Refused with EPERM: a new session (a new autogroup, i.e. another CPU share), SysV IPC and memfd_create
+# (memory that no process's resident set shows, so no watchdog sees it), the kernel keyring (shared by
+# every sandbox of one user), tracing, namespaces, mounts, and kernel interfaces a notebook has no use for. clone3 is refused with ENOSYS so that libc falls back to
 # clone, whose flags the filter can read.
 _DENIED = ("setsid", "shmget", "shmat", "shmctl", "semget", "semop", "semctl", "semtimedop", "msgget", "msgsnd",
            "msgrcv", "msgctl", "keyctl", "add_key", "request_key", "ptrace", "unshare", "setns", "mount", "umount2",
            "pivot_root", "chroot", "perf_event_open", "bpf", "userfaultfd", "io_uring_setup", "open_by_handle_at",
-           "name_to_handle_at")
+           "name_to_handle_at", "memfd_create")
 _SYSCALLS = {
     "x86_64": (0xC000003E, {
         "setsid": 112, "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66,
         "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "keyctl": 250, "add_key": 248,
         "request_key": 249, "ptrace": 101, "unshare": 272, "setns": 308, "mount": 165, "umount2": 166,
         "pivot_root": 155, "chroot": 161, "perf_event_open": 298, "bpf": 321, "userfaultfd": 323,
-        "io_uring_setup": 425, "open_by_handle_at": 304, "name_to_handle_at": 303, "clone": 56, "clone3": 435}),
+        "io_uring_setup": 425, "open_by_handle_at": 304, "name_to_handle_at": 303, "memfd_create": 319,
+        "clone": 56, "clone3": 435}),
     "aarch64": (0xC00000B7, {
         "setsid": 157, "shmget": 194, "shmat": 196, "shmctl": 195, "semget": 190, "semop": 193, "semctl": 191,
         "semtimedop": 192, "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187, "keyctl": 219, "add_key": 217,
         "request_key": 218, "ptrace": 117, "unshare": 97, "setns": 268, "mount": 40, "umount2": 39,
         "pivot_root": 41, "chroot": 51, "perf_event_open": 241, "bpf": 280, "userfaultfd": 282,
-        "io_uring_setup": 425, "open_by_handle_at": 265, "name_to_handle_at": 264, "clone": 220, "clone3": 435}),
+        "io_uring_setup": 425, "open_by_handle_at": 265, "name_to_handle_at": 264, "memfd_create": 279,
+        "clone": 220, "clone3": 435}),
 }
 _NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
 _EPERM, _ENOSYS = 1, 38
@@ -389,17 +391,17 @@ def descendants(root_pid: int) -> list[int]:
     return found
 
 
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
 def private_memory(pids: list[int]) -> int:
-    """Resident memory that is not file-backed (statm's resident minus shared pages), summed. Pages a fork
-    still shares count once per process: the watchdog errs on the strict side."""
+    """Anonymous and shared-memory resident pages (RssAnon + RssShmem of /proc/PID/status, readable by
+    anyone), summed; file-backed pages (the libraries every process maps) are left out. Pages a fork still
+    shares count once per process: the watchdog errs on the strict side."""
     total = 0
     for pid in pids:
-        fields = _read(f"/proc/{pid}/statm").split()
-        if len(fields) > 2:
-            total += max(0, int(fields[1]) - int(fields[2])) * PAGE
+        for line in _read(f"/proc/{pid}/status").splitlines():
+            if line.startswith(("RssAnon:", "RssShmem:")):
+                fields = line.split()
+                if len(fields) > 1 and fields[1].isdigit():
+                    total += int(fields[1]) * 1024
     return total
 
 

@@ -69,15 +69,17 @@ def collect(paths: list[Path]) -> list[Submission]:
     stems: dict[str, int] = {}
     for path in files:
         stems[path.stem.lower()] = stems.get(path.stem.lower(), 0) + 1
-    submissions = []
+    learners = {path: path.stem for path in files if PLAIN_ID.fullmatch(path.stem) and stems[path.stem.lower()] == 1}
+    taken = {learner.lower() for learner in learners.values()}
     for path in files:
-        if PLAIN_ID.fullmatch(path.stem) and stems[path.stem.lower()] == 1:
-            learner = path.stem
-        else:
+        if path not in learners:
             base = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.")[:80] or "learner"
-            learner = f"{base}-{hashlib.sha256(os.fsencode(path)).hexdigest()[:8]}"
-        submissions.append(Submission(path, learner))
-    return submissions
+            digest = hashlib.sha256(os.fsencode(path)).hexdigest()
+            # A file named like another's hashed id (`victim-3f2a9c1d.ipynb`) cannot take it: longer hashes.
+            learner = next(f"{base}-{digest[:n]}" for n in (8, 16, 64) if f"{base}-{digest[:n]}".lower() not in taken)
+            learners[path] = learner
+            taken.add(learner.lower())
+    return [Submission(path, learners[path]) for path in files]
 
 
 PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -131,9 +133,8 @@ def read_notebook(data: bytes) -> dict | str:
             source = "".join(source)
         if not isinstance(source, str):
             return f"it is not a notebook: cell {number} has no source text"
-        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         source = source.encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
-        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": metadata})
+        cells.append({"cell_type": cell["cell_type"], "source": source, "metadata": _quizgen_metadata(cell)})
     return {"cells": cells, "nbformat": 4}
 
 
@@ -231,6 +232,16 @@ class _Context:
     cgroups: jail.Cgroups | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
+
+
+def _quizgen_metadata(cell: dict) -> dict:
+    """Of a cell's metadata, only what the grader reads (its role and key), and only as plain strings."""
+    metadata = cell.get("metadata")
+    quizgen = metadata.get("quizgen") if isinstance(metadata, dict) else None
+    if not isinstance(quizgen, dict):
+        return {}
+    kept = {name: quizgen[name] for name in ("role", "key") if isinstance(quizgen.get(name), str)}
+    return {"quizgen": kept}
 
 
 def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) -> dict:

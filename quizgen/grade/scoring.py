@@ -144,7 +144,7 @@ def _assignment(statement):
 
 
 def is_number(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    return type(value) in (int, float) and abs(value) < 2**1023 and math.isfinite(value)
 
 
 def unreadable(value) -> bool:
@@ -154,7 +154,7 @@ def unreadable(value) -> bool:
 def describe_value(value) -> str:
     if unreadable(value):
         return f"a value that cannot be graded ({value['__unsupported__']})"
-    if type(value) is str and len(value) <= 40:
+    if type(value) in (str, bool) and len(repr(value)) <= 42:
         return repr(value)
     return {type(None): "nothing (None)", str: "text", bool: "True/False", list: "a list", dict: "a dict",
             int: "a number", float: "a number"}.get(type(value), "something else")
@@ -194,8 +194,8 @@ def score_predictions(plan: Plan, predictions: dict | str | None, reference: dic
         if not isinstance(predictions, dict):
             item.feedback.append(f"no predictions: {predictions or 'the notebook could not be read'}")
         elif not any(value == allowed and type(value) is type(allowed) for allowed in prediction.allowed):
-            item.feedback.append(f"predicted {describe_value(value) if not isinstance(value, (str, bool)) else repr(value)}"
-                                 f" in the prediction cell; expected one of {', '.join(map(repr, prediction.allowed))}")
+            item.feedback.append(f"predicted {describe_value(value)} in the prediction cell; expected one of "
+                                 f"{', '.join(map(repr, prediction.allowed))}")
         else:
             item.earned = 1.0
             truth = _truth(prediction, reference)

@@ -60,6 +60,8 @@ def _bounded(value, depth: int, budget: list) -> object:
         return [_bounded(item, depth + 1, budget) for item in value]
     if isinstance(value, dict):
         return {clean_text(key, 200): _bounded(item, depth + 1, budget) for key, item in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        value = float(value) if abs(value) < 2**1023 else math.inf  # what the sandbox itself would send
     if isinstance(value, float) and not math.isfinite(value):  # not JSON: kept as what it is, ungradable
         return {"__unsupported__": f"a number that is not finite ({value})"}
     return value  # int, float, bool, None

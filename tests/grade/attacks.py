@@ -547,6 +547,32 @@ def expect_out_of_memory(record, out, context):
     assert record["status"] == "out of memory", (record["status"], record["message"], log[-500:])
 
 
+def memfd_hoard(context: Context) -> dict:
+    """Memory no process's resident set shows: anonymous files written, never mapped (1.5 GiB, 1 GiB allowed)."""
+    return subs.around_student_cells(_cell(
+        "import os",
+        "ANSWERS['aggressive-risk'] = 'B'",
+        "chunk, files, written = b'x' * 2**24, [], 0",
+        "try:",
+        "    for number in range(12):",
+        "        fd = os.memfd_create(f'hoard-{number}')",
+        "        files.append(fd)",
+        "        for _ in range(8):",
+        "            os.write(fd, chunk)",
+        "            written += len(chunk)",
+        "    print('MEMFD wrote', written // 2**20, 'MiB', flush=True)",
+        "except OSError as error:",
+        "    print('MEMFD refused', type(error).__name__, written // 2**20, flush=True)",
+    ), at_end=True)
+
+
+def expect_memfd_refused_or_capped(record, out, context):
+    log = context.log(record["learner"])
+    assert "MEMFD wrote" not in log, log[-500:]
+    assert "MEMFD refused" in log or record["status"] == "out of memory", (record["status"], log[-500:])
+    assert subs.earned(record, "question:aggressive-risk") == 1
+
+
 def sysv_shm(context: Context) -> dict:
     return subs.around_student_cells(_cell(
         "import ctypes",
@@ -850,6 +876,7 @@ ATTACKS = [
     Attack("patches-grader", notebook(patches_grader, "patches-grader"), expect_only_its_own_answers),
     Attack("cancels-call-timer", notebook(cancels_call_timer, "cancels-call-timer"), expect_timer_cancelled_in_vain),
     Attack("memory-in-children", notebook(memory_in_children, "memory-in-children"), expect_out_of_memory),
+    Attack("memfd-hoard", notebook(memfd_hoard, "memfd-hoard"), expect_memfd_refused_or_capped),
     Attack("sysv-shm", notebook(sysv_shm, "sysv-shm"), expect_no_shared_memory_across),
     Attack("setsid-children", notebook(setsid_children, "setsid-children"), expect_setsid_refused_and_nothing_left),
     Attack("lone-surrogate", notebook(lone_surrogate, "lone-surrogate"), expect_batch_unharmed),

@@ -367,3 +367,22 @@ def test_the_command_says_at_start_what_the_sandbox_guarantees(tmp_path, cache_d
     assert any(line.startswith("memory: ") for line in ISOLATION.guarantees)
     results = json.loads((tmp_path / "out" / "results.json").read_text())
     assert results["isolation"]["guarantees"] == list(ISOLATION.guarantees)
+
+
+def test_no_file_can_take_another_learners_id(tmp_path):
+    import hashlib
+
+    (tmp_path / "victim.ipynb").write_text("{}")
+    (tmp_path / "victim!.ipynb").write_text("{}")
+    # Named like the id `victim!.ipynb` would get: it keeps its own name, and the other moves away.
+    lookalike = f"victim-{hashlib.sha256(os.fsencode(tmp_path / 'victim!.ipynb')).hexdigest()[:8]}"
+    (tmp_path / f"{lookalike}.ipynb").write_text("{}")
+    (tmp_path / "Ada.ipynb").write_text("{}")
+    (tmp_path / "ada.ipynb").write_text("{}")  # the same name on a case-insensitive file system
+    learners = {submission.path.name: submission.learner for submission in runner.collect([tmp_path])}
+    assert learners["victim.ipynb"] == "victim" and learners[f"{lookalike}.ipynb"] == lookalike
+    assert learners["victim!.ipynb"].startswith("victim-") and learners["victim!.ipynb"] != lookalike
+    assert learners["Ada.ipynb"].lower() != learners["ada.ipynb"].lower()
+    assert "ada" not in {learner.lower() for learner in learners.values()}
+    assert len({learner.lower() for learner in learners.values()}) == len(learners) == 5
+    assert runner.collect([tmp_path]) == runner.collect([tmp_path])  # the same ids on every run (--resume)
