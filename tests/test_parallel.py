@@ -21,7 +21,9 @@ def square_and_pid(number: int) -> tuple[int, int]:
 def test_results_come_back_in_order_and_from_several_processes(uneven):
     results = fork_map(square_and_pid, range(200), min_work=1, uneven=uneven, cost=lambda n: n % 7 + 1)
     assert [value for value, _ in results] == [n * n for n in range(200)]
-    assert len({pid for _, pid in results}) >= 2  # it did fork
+    # It did fork: some results come from another process. (Not "from two processes": with uneven items one
+    # worker of the pool can take every tiny item before the other has started.)
+    assert any(pid != os.getpid() for _, pid in results)
 
 
 def test_below_min_work_it_runs_here():

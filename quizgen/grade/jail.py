@@ -61,8 +61,8 @@ def probe_isolation() -> Isolation:
         return Isolation("none", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
     root = os.geteuid() == 0
     mode = "namespaces" if root else "user-namespaces"
-    command = bwrap_command(mode, slot=0, binds=system_binds(), hide=[], runtime=None, seccomp_fd=None,
-                            info_fd=None, tmp_size=2**20) + [sys.executable, "-c", "pass"]
+    command = bwrap_command(mode, binds=system_binds(), hide=[], runtime=None, seccomp_fd=None,
+                            tmp_size=2**20) + [sys.executable, "-c", "pass"]
     try:
         result = subprocess.run(command, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as error:
@@ -133,8 +133,8 @@ def hidden_paths(binds: list[str], secrets: list[Path]) -> list[str]:
     return hidden
 
 
-def bwrap_command(mode: str, *, slot: int, binds: list[str], hide: list[str], runtime: Path | None,
-                  seccomp_fd: int | None, info_fd: int | None, tmp_size: int) -> list[str]:
+def bwrap_command(mode: str, *, binds: list[str], hide: list[str], runtime: Path | None, seccomp_fd: int | None,
+                  tmp_size: int) -> list[str]:
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                "--hostname", "sandbox", "--die-with-parent", "--new-session"]
     if mode == "namespaces":
@@ -169,8 +169,6 @@ def bwrap_command(mode: str, *, slot: int, binds: list[str], hide: list[str], ru
     command += ["--chdir", SANDBOX_HOME]
     if seccomp_fd is not None:
         command += ["--seccomp", str(seccomp_fd)]
-    if info_fd is not None:
-        command += ["--info-fd", str(info_fd)]
     return command + ["--"]
 
 

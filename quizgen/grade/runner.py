@@ -279,7 +279,7 @@ def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[
         slot = slots.get()
         try:
             outcome = run_notebook(
-                cells, name=f"{submission.learner}.ipynb", runtime=context.runtime, isolation=context.isolation,
+                cells, runtime=context.runtime, isolation=context.isolation,
                 limits=context.limits, slot=slot, variables=["ANSWERS", "MEASURED", *plan.config_names],
                 exercise_inputs={name: [case.arguments for case in cases] for name, cases in exercise_cases.items()},
                 secret_paths=context.secret_paths, cgroups=context.cgroups, stop=context.stop)

@@ -119,13 +119,13 @@ class Outcome:
         return asdict(self)
 
 
-def run_notebook(cells: list[tuple[int, str]], *, name: str, runtime: Runtime, isolation: Isolation, limits: Limits,
+def run_notebook(cells: list[tuple[int, str]], *, runtime: Runtime, isolation: Isolation, limits: Limits,
                  slot: int, variables: list[str], exercise_inputs: dict, secret_paths: list[Path] = (),
                  cgroups: jail.Cgroups | None = None, stop: threading.Event | None = None) -> Outcome:
     """Execute a notebook's code cells (index, source) in a fresh sandbox and collect its answers."""
     started = time.perf_counter()
     calls = [(function, arguments) for function, cases in exercise_inputs.items() for arguments in cases]
-    run = _Run(cells, name, runtime, isolation, limits, slot, variables, calls, secret_paths, cgroups,
+    run = _Run(cells, runtime, isolation, limits, slot, variables, calls, secret_paths, cgroups,
                stop or threading.Event())
     outcome = run.execute()
     outcome.exercises = {function: {"defined": True, "results": []} for function in exercise_inputs}
@@ -184,22 +184,22 @@ def _environment(limits: Limits) -> dict:
 class _Run:
     """One sandbox from start to end, watched from outside."""
 
-    def __init__(self, cells, name, runtime, isolation, limits, slot, variables, calls, secret_paths, cgroups, stop):
-        self.cells, self.name, self.runtime, self.isolation = cells, name, runtime, isolation
+    def __init__(self, cells, runtime, isolation, limits, slot, variables, calls, secret_paths, cgroups, stop):
+        self.cells, self.runtime, self.isolation = cells, runtime, isolation
         self.limits, self.slot, self.variable_names, self.calls = limits, slot, variables, calls
         self.secret_paths, self.cgroups, self.stop = secret_paths, cgroups, stop
         self.expected = [index for index, _ in cells]  # code-cell indices, in the order they must run
         self.position = 0  # how many cells have ended
         self.open_cell: int | None = None
         self.phase = "setup"  # setup -> cells -> harvest -> over
-        self.started_at = time.monotonic()
-        self.wall_deadline = self.started_at + limits.wall_timeout
-        self.deadline: float | None = self.started_at + SETUP_TIMEOUT  # of the phase, cell or request at hand
+        started = time.monotonic()
+        self.wall_deadline = started + limits.wall_timeout
+        self.deadline: float | None = started + SETUP_TIMEOUT  # of the phase, cell or request at hand
         self.interrupted_at: float | None = None
         self.reason: tuple[str, str] | None = None  # the status the grader decided on, and why
         self.environment_error: str | None = None
         self.channel_bytes = 0
-        self.request: dict | None = None  # the open request: {"token", "kind", "index"}
+        self.request: dict | None = None  # the open request: {"token", "kind"}
         self.results: list | None = None
         self.asked_calls = False
         self.outcome = Outcome()
@@ -243,8 +243,9 @@ class _Run:
                                        pass_fds=tuple(own), start_new_session=True, env=_environment(self.limits),
                                        cwd=workdir or "/")
         except OSError as error:
-            for fd in (report_r, request_w, output_r, *own):
+            for fd in (report_r, output_r):
                 os.close(fd)
+            self._close_requests()
             cells_file.close()
             self._remove_cgroup()
             if workdir:
@@ -299,8 +300,8 @@ class _Run:
         if not jailed:
             return python
         hide = jail.hidden_paths(binds, [self.runtime.package, *self.secret_paths])
-        command = jail.bwrap_command(isolation.mode, slot=self.slot, binds=binds, hide=hide, runtime=self.runtime.folder,
-                                     seccomp_fd=seccomp_r, info_fd=None, tmp_size=limits.tmp_bytes) + python
+        command = jail.bwrap_command(isolation.mode, binds=binds, hide=hide, runtime=self.runtime.folder,
+                                     seccomp_fd=seccomp_r, tmp_size=limits.tmp_bytes) + python
         if self.cgroups is not None:
             self.cgroup = self.cgroups.make(limits.memory_bytes, limits.processes)
             command = self.cgroup.trampoline() + command
@@ -403,9 +404,9 @@ class _Run:
         self._ask({"op": "variables", "names": self.variable_names}, "variables",
                   min(VARIABLES_TIMEOUT, self.limits.cell_timeout))
 
-    def _ask(self, request: dict, kind: str, timeout: float, index: int = -1) -> None:
+    def _ask(self, request: dict, kind: str, timeout: float) -> None:
         token = secrets.token_hex(16)
-        self.request = {"token": token, "kind": kind, "index": index}
+        self.request = {"token": token, "kind": kind}
         self.deadline = time.monotonic() + timeout
         try:
             os.write(self.request_w, (json.dumps(request | {"token": token}) + "\n").encode())
@@ -428,7 +429,7 @@ class _Run:
             function, arguments = self.calls[done]
             self.asked_calls = True
             self._ask({"op": "call", "function": function, "arguments": arguments,
-                       "timeout": self.limits.call_timeout}, "call", self.limits.call_timeout + CALL_GRACE, done)
+                       "timeout": self.limits.call_timeout}, "call", self.limits.call_timeout + CALL_GRACE)
         else:
             self.request, self.phase, self.deadline = None, "over", None
             self._end()  # the grader has all it asked for: the learner's time is over

@@ -265,7 +265,7 @@ def test_an_environment_failure_is_not_blamed_on_the_learner(tmp_path):
         (runtime.folder / "quizgen" / "lab" / "checkpoint" / "config.json").unlink()
         if not ISOLATION.jail:
             pytest.skip("the environment check of a missing checkpoint runs inside the jail")
-        outcome = sandbox.run_notebook([(0, "x = 1")], name="a.ipynb", runtime=runtime, isolation=ISOLATION,
+        outcome = sandbox.run_notebook([(0, "x = 1")], runtime=runtime, isolation=ISOLATION,
                                        limits=Limits(), slot=0, variables=[], exercise_inputs={})
     finally:
         runtime.close()
