@@ -66,6 +66,9 @@ def main() -> None:
     from quizgen.grade.sandbox import Limits, probe_isolation
 
     isolation = probe_isolation()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    print(f"quizgen {commit}, sandbox {isolation.mode} (cgroups {isolation.cgroups}, seccomp {isolation.seccomp}), "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     setups = {"alone": (isolation, False), "beside-hostile": (isolation, True)}
     if isolation.cgroups != "none":
         setups["beside-hostile-without-cgroups"] = (dataclasses.replace(isolation, cgroups="none"), True)
@@ -87,7 +90,6 @@ def main() -> None:
             record = next(r for r in report.records if r["learner"] == "honest")
             ratios[name] = record["answers"]["variables"]["ANSWERS"]["ratio"]
             print(f"{name:32} cgroups {chosen.cgroups:4}  honest wall/CPU = {ratios[name]:.2f}")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     result = {"commit": commit, "isolation": isolation.to_json(), "cpus": os.cpu_count(), "load_average": os.getloadavg(),
               "cpu_seconds": args.cpu_seconds, "children": args.children, "honest_wall_per_cpu": ratios}
     out = ROOT / "benchmarks" / "out"

@@ -52,8 +52,10 @@ def target_dir(out: Path, name: str, kind: str) -> Path:
 
 def build(content: Path, out: Path, formats: list[str], results: dict | None = None,
           forms: int = 0, seed: int = 0, cache: ParseCache | None = None) -> BuildReport:
-    """Render ``formats`` of the course in ``content`` under ``out``; raises ContentError on bad content.
+    """Render ``formats`` of the course in ``content`` under ``out``.
 
+    Raises ContentError on bad content (what `quizgen check` refuses, with the same diagnostics) and
+    OSError when ``out`` cannot be written; either way the previous output stays as it was.
     With ``forms`` > 0, the formats that support forms write form-1/ … form-N/ instead, each a
     reproducible shuffle (``seed``) with its own answer key.
     """

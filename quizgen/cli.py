@@ -1,4 +1,5 @@
-"""The quizgen command line. The only module that prints or exits."""
+"""The quizgen command line. The only module that prints or exits: library code raises QuizgenError,
+and the group below turns it into `path:line: message` lines (or one sentence) and exit status 1."""
 
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from pathlib import Path
 import click
 
 from quizgen import __version__
-from quizgen.errors import ContentError
+from quizgen.errors import QuizgenError
+from quizgen.files import writable_folder
 
 CONTENT_DIR = click.Path(file_okay=False, path_type=Path)
 
 
-class LazyGroup(click.Group):
-    """Subcommands that live in other packages, imported only when used: `quizgen check` must stay
-    fast and never load the lab engine."""
+class QuizgenGroup(click.Group):
+    """Every command runs under this group: a QuizgenError from any of them (or from the library code
+    they call) is reported here, the one place. Subcommands that live in other packages are imported
+    only when used: `quizgen check` must stay fast and never load the lab engine."""
 
     LAZY = {"lab": "quizgen.lab.cli:lab", "verify": "quizgen.lab.cli:verify"}
 
@@ -33,6 +36,12 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QuizgenError as error:
+            report_error(error)
+
 
 # One-shot commands run without cyclic garbage collection (they allocate hundreds of thousands of
 # objects that live until the end, so collecting finds nothing and cost ~5% of an export) and end
@@ -44,7 +53,7 @@ _owns_process = False  # set by main(); not when a test or another program invok
 _quick_exit = False
 
 
-@click.group(cls=LazyGroup)
+@click.group(cls=QuizgenGroup)
 @click.version_option(__version__, prog_name="quizgen")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -67,13 +76,6 @@ def check(content_dir: Path, strict: bool) -> None:
     from quizgen.questions import TYPES
 
     course = load_or_exit(content_dir)
-    unknown = lab_names(course)
-    if unknown:
-        for line in unknown:
-            click.echo(line, err=True)
-        click.echo(f"{plural(len(unknown), 'error')} in {plural(len({u.split(':')[0] for u in unknown}), 'file')}",
-                   err=True)
-        sys.exit(1)
     warnings = lint(course)
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -225,10 +227,8 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         raise click.ClickException(f"--forms applies to {', '.join(FORM_FORMATS)}; {', '.join(formats)} "
                                    f"{'has' if len(formats) == 1 else 'have'} no forms")
     check_content_dir(content_dir)
-    try:
+    try:  # bad content raises ContentError, which the group reports
         report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())
-    except ContentError as exc:
-        report_diagnostics(exc)
     except OSError as error:  # e.g. the build folder cannot be made or written
         where = error.filename or out
         raise click.ClickException(f"cannot build into '{out}': {where}: {error.strerror or error}") from None
@@ -245,26 +245,6 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
                    "run `quizgen verify` to measure them.", err=True)
 
 
-def lab_names(course) -> list[str]:
-    """Unknown labs and claims the course names, as `path:line: message` (none without the labs)."""
-    try:
-        from quizgen.lab.cli import lab_problems
-    except ImportError:
-        return []
-    return lab_problems(course)
-
-
-def writable_folder(folder: Path) -> None:
-    """Make ``folder`` if needed, or say in a plain sentence why it cannot be written."""
-    import tempfile
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()
-    except OSError as error:
-        raise click.ClickException(f"cannot write to '{folder}': {error.strerror or error}") from None
-
-
 def check_content_dir(content_dir: Path) -> None:
     from quizgen.loader import concept_files
 
@@ -274,24 +254,23 @@ def check_content_dir(content_dir: Path) -> None:
         raise click.ClickException(f"no concept files (*.md) in '{content_dir}'")
 
 
-def report_diagnostics(exc: ContentError):
-    """Every diagnostic on stderr, a count, and exit status 1."""
-    for diagnostic in exc.diagnostics:
+def report_error(error: QuizgenError):
+    """Every diagnostic on stderr and a count, or the one sentence; exit status 1."""
+    if not error.diagnostics:
+        raise click.ClickException(error.message)
+    for diagnostic in error.diagnostics:
         click.echo(str(diagnostic), err=True)
-    errors = [d for d in exc.diagnostics if d.severity == "error"]
+    errors = [d for d in error.diagnostics if d.severity == "error"]
     click.echo(f"{plural(len(errors), 'error')} in {plural(len({d.path for d in errors}), 'file')}", err=True)
     sys.exit(1)
 
 
 def load_or_exit(content_dir: Path):
-    """The course, or every diagnostic on stderr and exit status 1."""
+    """The course (bad content raises ContentError, which the group reports)."""
     from quizgen.loader import ParseCache, load_course
 
     check_content_dir(content_dir)
-    try:
-        return load_course(content_dir, ParseCache.default())
-    except ContentError as exc:
-        report_diagnostics(exc)
+    return load_course(content_dir, ParseCache.default())
 
 
 def plural(count: int, noun: str) -> str:

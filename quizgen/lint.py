@@ -13,7 +13,7 @@ import re
 from collections import Counter
 
 from quizgen.errors import Diagnostic
-from quizgen.formats.common import LETTERS
+from quizgen.formats.notation import option_letter
 
 ABOVE = re.compile(r"\b(all|none|both|neither)\s+of\s+the\s+above\b", re.IGNORECASE)
 MIN_QUESTIONS = 3  # below this, a pattern is as likely to be chance as habit
@@ -41,7 +41,7 @@ def position_skew(concept, questions) -> list[Diagnostic]:
     if count < MIN_QUESTIONS or count * 2 <= len(questions):
         return []
     return [_warning(concept, questions[0].line - 1,
-                     f"the correct option is {LETTERS[position]} in {count} of {len(questions)} choice questions "
+                     f"the correct option is {option_letter(position)} in {count} of {len(questions)} choice questions "
                      "of this concept; vary its position")]
 
 

@@ -2,7 +2,9 @@
 
 Read top to bottom: decode the file, parse the front matter (YAML, with a line per key), cut the
 Markdown into explanation and question sections, let each question type parse its section, then
-check what spans files (duplicate ids, links, cycles). All problems are raised together.
+check what spans files (duplicate ids, links, cycles, the labs and claims named). All problems are
+raised together. Every command that reads a course (check, build, export, serve, verify, grade)
+loads it here, so they all refuse the same things.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import os
 import pickle
 import sys
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from markdown_it.token import Token
 from pydantic import ValidationError
 
 from quizgen.attributes import AttributeSyntaxError, parse_attribute_line
-from quizgen.errors import ContentError, DiagnosticList
+from quizgen.errors import ContentError, DiagnosticList, QuizgenError
 from quizgen.markdown import structure_parser
 from quizgen.model import Concept, Course, CourseInfo, FrontMatter
 from quizgen.parallel import fork_map
@@ -30,6 +33,8 @@ from quizgen.questions.base import Block, QuestionSection, Subsection, describe_
 COURSE_FILE = "course.yml"
 QUESTIONS_HEADING = "questions"
 PARALLEL_MIN_FILES = 48  # below this, starting worker processes costs more than it saves
+# Libraries whose behaviour shapes a parsed file; their versions are part of every parse-cache key.
+PARSER_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pydantic", "PyYAML")
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -49,10 +54,14 @@ class LoadedFile:
     field_lines: dict[str, int] = field(default_factory=dict)
 
 
-def load_course(content_dir: str | Path, cache: ParseCache | None = None) -> Course:
+def load_course(content_dir: str | Path, cache: ParseCache | None = None,
+                labs: Mapping[str, Collection[str]] | None = None) -> Course:
     """Load and validate a content folder; raise ContentError with every problem found.
 
-    With a ``cache``, files whose bytes were parsed before are not parsed again.
+    With a ``cache``, files whose bytes were parsed before are not parsed again (anything with the
+    ParseCache methods key, get and put will do). ``labs`` maps each lab a concept may name to its
+    claims; by default the labs in labs/ are read (see quizgen.lab.runner.labs_dir), only when a
+    concept names one.
     """
     content_dir = Path(content_dir)
     diagnostics = DiagnosticList()
@@ -62,6 +71,7 @@ def load_course(content_dir: str | Path, cache: ParseCache | None = None) -> Cou
         if result is not None:
             loaded.append(result)
     check_course(loaded, diagnostics)
+    check_labs(loaded, labs, diagnostics)
     info = load_course_info(content_dir, diagnostics)
     if diagnostics.errors:
         raise ContentError(diagnostics.items)
@@ -100,11 +110,12 @@ def load_files(paths: list[Path], cache: ParseCache | None = None) -> list[tuple
 
 
 class ParseCache:
-    """Parsed concept files on disk, keyed by the file's bytes, its path and the loader's own code.
+    """Parsed concept files on disk, keyed by the file's bytes, its path, the parser's code and the
+    versions of Python and the parsing libraries.
 
     A key changes whenever anything that could change the result does (the file, how it is named in
-    diagnostics, quizgen's parsing code), so an entry is never stale. Entries are pickles quizgen
-    wrote itself; an unreadable one counts as a miss. `rm -r` the folder at any time.
+    diagnostics, quizgen's parsing code, an upgrade), so an entry is never stale. Entries are pickles
+    quizgen wrote itself; an unreadable one counts as a miss. `rm -r` the folder at any time.
     """
 
     def __init__(self, folder: Path):
@@ -149,11 +160,16 @@ class ParseCache:
 
 
 def _parser_code_digest() -> bytes:
-    """A digest of every module whose code shapes a parsed file, so a code change misses the cache."""
+    """A digest of every module whose code shapes a parsed file and of the libraries' versions, so
+    that a code change or an upgrade misses the cache."""
+    import json
+
     import quizgen
     from quizgen import attributes, errors, markdown, model, questions
+    from quizgen.versions import library_versions
 
     digest = hashlib.sha256(quizgen.__version__.encode())
+    digest.update(json.dumps(library_versions(PARSER_LIBRARIES), sort_keys=True).encode())
     modules = [attributes, errors, markdown, model, sys.modules[__name__]]
     package = Path(questions.__file__).parent
     for module in modules:
@@ -454,6 +470,36 @@ def check_course(loaded: list[LoadedFile], diagnostics: DiagnosticList) -> None:
         if item.concept is not None:
             check_links(item, by_id, diagnostics)
     check_cycles(loaded, by_id, diagnostics)
+
+
+def check_labs(loaded: list[LoadedFile], labs: Mapping[str, Collection[str]] | None,
+               diagnostics: DiagnosticList) -> None:
+    """Each concept's lab must exist, and each claim a question names must be one its lab declares."""
+    named = [item for item in loaded if item.concept is not None and item.concept.lab]
+    if not named:
+        return
+    if labs is None:
+        from quizgen.lab.runner import claim_names, labs_dir
+
+        try:
+            labs = claim_names()
+        except QuizgenError as error:  # a lab file that does not even import
+            diagnostics.items.extend(error.diagnostics)
+            return
+        known = ", ".join(sorted(labs)) or f"none in {labs_dir()}"
+    else:
+        known = ", ".join(sorted(labs)) or "none"
+    for item in named:
+        concept = item.concept
+        if concept.lab not in labs:
+            diagnostics.error(item.path, item.field_lines.get("lab", item.id_line), f"concept '{concept.id}' "
+                              f"names the unknown lab '{concept.lab}' (labs: {known}).")
+            continue
+        claims = sorted(labs[concept.lab])
+        for question in concept.questions:
+            if question.claim and question.claim not in claims:
+                diagnostics.error(item.path, question.line, f"question '{question.id}' names the unknown claim "
+                                  f"'{question.claim}' (known claims: {', '.join(claims)}).")
 
 
 def check_links(item: LoadedFile, by_id: dict[str, LoadedFile], diagnostics: DiagnosticList) -> None:

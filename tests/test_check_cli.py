@@ -86,6 +86,20 @@ def test_check_does_not_import_torch():
     assert result.returncode == 0, result.stderr
 
 
+def test_check_does_not_import_jinja2():
+    """Templates are for outputs; checking a course (its lint warnings included) renders none."""
+    code = (
+        "import sys\nfrom quizgen.cli import cli\n"
+        f"try:\n    cli(['check', '--strict', {str(FIXTURES / 'courses' / 'flawed')!r}])\n"
+        "except SystemExit as exit:\n    assert exit.code == 1, exit.code\n"
+        "assert 'quizgen.lint' in sys.modules\n"
+        "template_engines = sorted(m for m in ('jinja2', 'markupsafe') if m in sys.modules)\n"
+        "assert not template_engines, template_engines\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
 def test_schema_validates_the_seed_course_front_matter():
     result = run("schema", "--part", "front-matter")
     assert result.exit_code == 0
@@ -128,3 +142,20 @@ def test_check_reports_an_unknown_lab_and_an_unknown_claim_with_their_lines(tmp_
     assert f"parameter-initialization.md:{lab_line}: concept 'parameter-initialization' names the unknown lab " \
            "'initalization' (labs: ift-vs-pretraining, initialization, sft-objective)." in result.output
     assert result.output.rstrip().endswith("1 error in 1 file")
+
+
+def test_a_lab_file_that_does_not_load_is_reported_at_its_line_with_the_rest(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(FIXTURES / "courses" / "full", tmp_path / "course")
+    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "initialization.py").write_text("ID = 'initialization'\n\ndef run(lab):\n    return {\n")
+    monkeypatch.chdir(tmp_path)  # labs/ of the current folder are the course's labs
+    path = tmp_path / "course" / "sft-objective.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("type=choice", "type=chioce", 1), encoding="utf-8")
+    result = run("check", "course")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{tmp_path / 'labs' / 'initialization.py'}:4: cannot load the lab: SyntaxError: '{{' was never closed" in lines
+    assert any(line.startswith("course/sft-objective.md:") and "unknown question type 'chioce'" in line for line in lines)
+    assert lines[-1] == "2 errors in 2 files"

@@ -1,6 +1,9 @@
 """The parse cache: an unchanged file is not parsed again, and a cached result is never stale."""
 
+import importlib
+import platform
 import shutil
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -18,13 +21,23 @@ def course_copy(tmp_path):
     return tmp_path / "course"
 
 
-def test_a_warm_load_parses_nothing_and_gives_the_same_course(course_copy, tmp_path, monkeypatch):
-    cache = ParseCache(tmp_path / "cache")
-    cold = load_course(course_copy, cache)
+def parsed_from_now_on(monkeypatch) -> list[Path]:
+    """The files the loader parses from now on (not those it takes from a cache)."""
     parsed = []
     real = loader.load_concept_file
     monkeypatch.setattr(loader, "load_concept_file", lambda *args: parsed.append(args[0]) or real(*args))
-    warm = load_course(course_copy, cache)
+    return parsed
+
+
+def load_in_a_new_process(course, cache_dir):
+    """A load as the next `quizgen` run does it: a new ParseCache on the same folder."""
+    return load_course(course, ParseCache(cache_dir))
+
+
+def test_a_warm_load_parses_nothing_and_gives_the_same_course(course_copy, tmp_path, monkeypatch):
+    cold = load_in_a_new_process(course_copy, tmp_path / "cache")
+    parsed = parsed_from_now_on(monkeypatch)
+    warm = load_in_a_new_process(course_copy, tmp_path / "cache")
     assert warm == cold and parsed == []
 
 
@@ -54,12 +67,49 @@ def test_a_damaged_entry_is_a_miss(course_copy, tmp_path):
     assert load_course(course_copy, cache) == cold
 
 
-def test_a_change_in_the_parser_code_misses(course_copy, tmp_path, monkeypatch):
-    cache = ParseCache(tmp_path / "cache")
-    load_course(course_copy, cache)
-    monkeypatch.setattr(cache, "code", cache.code + b"changed")
-    keys = [cache.key(path) for path in loader.concept_files(course_copy)]
-    assert all(cache.get(key) is None for key in keys)
+def edited_copy(source: Path, folder: Path) -> Path:
+    """A copy of a source file in ``folder``, with one line added."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / source.name
+    copy.write_bytes(source.read_bytes() + b"\n# an edit\n")
+    return copy
+
+
+@pytest.mark.parametrize("module_name", ["loader", "markdown", "model", "attributes", "errors"])
+def test_an_edit_of_a_parser_module_misses(course_copy, tmp_path, monkeypatch, module_name):
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    module = importlib.import_module(f"quizgen.{module_name}")
+    monkeypatch.setattr(module, "__file__", str(edited_copy(Path(module.__file__), tmp_path / "edited")))
+    parsed = parsed_from_now_on(monkeypatch)
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    assert sorted(parsed) == loader.concept_files(course_copy)
+
+
+def test_an_edit_of_a_question_type_misses(course_copy, tmp_path, monkeypatch):
+    from quizgen import questions
+
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    package = Path(questions.__file__).parent
+    shutil.copytree(package, tmp_path / "questions", ignore=shutil.ignore_patterns("__pycache__"))
+    edited_copy(package / "numeric.py", tmp_path / "questions")
+    monkeypatch.setattr(questions, "__file__", str(tmp_path / "questions" / "__init__.py"))
+    parsed = parsed_from_now_on(monkeypatch)
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    assert sorted(parsed) == loader.concept_files(course_copy)
+
+
+@pytest.mark.parametrize("library", ["markdown-it-py", "mdit-py-plugins", "pydantic", "PyYAML", "python"])
+def test_an_upgrade_of_python_or_a_parsing_library_misses(course_copy, tmp_path, monkeypatch, library):
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    if library == "python":
+        monkeypatch.setattr(platform, "python_version", lambda: "3.99.0")
+    else:
+        real = metadata.version
+        monkeypatch.setattr(metadata, "version",
+                            lambda name: "99.0" if name.lower() == library.lower() else real(name))
+    parsed = parsed_from_now_on(monkeypatch)
+    load_in_a_new_process(course_copy, tmp_path / "cache")
+    assert sorted(parsed) == loader.concept_files(course_copy)
 
 
 def test_the_environment_can_switch_the_cache_off(monkeypatch, tmp_path):

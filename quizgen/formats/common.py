@@ -10,12 +10,12 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
+from quizgen.formats.notation import number
 from quizgen.markdown import MathStyle, render_markdown
 from quizgen.model import Concept, Course
 from quizgen.parallel import fork_map
@@ -71,12 +71,6 @@ def html(text: str, math: MathStyle = "tex") -> str:
 def inline_html(text: str, math: MathStyle = "tex") -> str:
     """One-paragraph text (an option, a title) without its <p> wrapper."""
     return render_markdown(text, math=math, inline=True).strip() if text else ""
-
-
-def number(value: float) -> str:
-    """A float as plain decimal text: no exponent, no trailing '.0' (XML Schema decimals)."""
-    text = format(Decimal(repr(float(value))), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def correct_answers(question) -> list[str]:
@@ -148,26 +142,3 @@ def zip_bytes(files: dict[str, str | bytes]) -> bytes:
             content = files[name]
             archive.writestr(info, content.encode() if isinstance(content, str) else content, compresslevel=1)
     return buffer.getvalue()
-
-
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def claim_evidence(results: dict, concept, question) -> dict | None:
-    """What the lab measured for the claim behind a question, or None when it names none.
-
-    Returns {"lab", "claim", "measured": bool, "passed", "description", "values"}; "measured" is False
-    when the lab's cached results are not there (run `quizgen verify`).
-    """
-    if not question.claim:
-        return None
-    lab_results = (results or {}).get(concept.lab) or {}
-    claims = lab_results.get("claims") or {}
-    if isinstance(claims, list):
-        claims = {claim.get("name"): claim for claim in claims}
-    found = claims.get(question.claim)
-    evidence = {"lab": concept.lab, "claim": question.claim, "measured": found is not None}
-    if found:
-        evidence |= {"passed": found.get("passed"), "description": found.get("description", ""),
-                     "values": found.get("values", {})}
-    return evidence

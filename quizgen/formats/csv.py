@@ -6,7 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from quizgen.formats.common import LETTERS, correct_answers, full_id, number
+from quizgen.formats.common import correct_answers, full_id
+from quizgen.formats.notation import number, option_letter
 
 NAME = "csv"
 KIND = "export"
@@ -25,7 +26,7 @@ def rows(course):
                 "points": number(question.points),
                 "title": question.title,
                 "stem": question.stem,
-                "options": " | ".join(f"{LETTERS[i]}. {o.text}" for i, o in enumerate(options)),
+                "options": " | ".join(f"{option_letter(i)}. {o.text}" for i, o in enumerate(options)),
                 "answer": " | ".join(correct_answers(question)),
                 "tags": "; ".join(concept.tags),
                 "claim": question.claim or "",

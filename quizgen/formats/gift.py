@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from quizgen.formats.common import full_id, html, inline_html, number
+from quizgen.formats.common import full_id, html, inline_html
 from quizgen.formats.moodle import category_path, fraction
+from quizgen.formats.notation import number
 
 NAME = "gift"
 KIND = "export"
@@ -57,11 +58,11 @@ def question_gift(concept, question) -> str:
     return f"{head}{{{general}}}"  # critique: an essay question
 
 
-def write(course, results, out_dir: Path, name: str = "questions.gift.txt") -> None:
+def write(course, results, out_dir: Path) -> None:
     chunks = []
     for concept in course.concepts:
         if not concept.questions:
             continue
         chunks.append(f"$CATEGORY: {category_path(course.title, concept)}")
         chunks.extend(question_gift(concept, question) for question in concept.questions)
-    (out_dir / name).write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
+    (out_dir / "questions.gift.txt").write_text("\n\n".join(chunks) + "\n", encoding="utf-8")

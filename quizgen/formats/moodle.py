@@ -46,8 +46,8 @@ def rubric(question) -> str:
     return render("moodle", "rubric.html", question=question)
 
 
-def write(course, results, out_dir: Path, name: str = "questions.xml") -> None:
+def write(course, results, out_dir: Path) -> None:
     categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
     xml = render(NAME, "quiz.xml", categories=categories, MOODLE_TYPES=MOODLE_TYPES, fraction=fraction,
                  rubric=rubric, category_path=lambda concept: category_path(course.title, concept))
-    (out_dir / name).write_text(xml, encoding="utf-8")
+    (out_dir / "questions.xml").write_text(xml, encoding="utf-8")

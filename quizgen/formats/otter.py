@@ -21,6 +21,7 @@ import json
 import textwrap
 from pathlib import Path
 
+from quizgen.formats.notation import number
 from quizgen.notebooks import cell_id, lab_plans, notebook_json
 from quizgen.notebooks.exercises import solution_source
 from quizgen.notebooks.plan import ANSWER, EXERCISE, MEASURE, PREDICT, Cell, Plan
@@ -78,8 +79,8 @@ def master_notebook(plan: Plan, results: dict | None = None, run_tests: bool = T
             cells.append(_code(index, cell, cell.source))  # graded by hand: the exemplar stays in the key
         else:
             cells.append(_plain(index, cell))
-    for number, cell in enumerate(cells):
-        cell["id"] = cell["id"] or f"otter-{number:03d}"  # Otter's own cells get ids by position
+    for position, cell in enumerate(cells):
+        cell["id"] = cell["id"] or f"otter-{position:03d}"  # Otter's own cells get ids by position
     return {
         "cells": cells,
         "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -129,7 +130,7 @@ def _code(index: int, cell: Cell, source: str) -> dict:
 def _test_cell(name: str, source: str, points: float | None, hidden: bool) -> dict:
     """A test; points None lets Otter share the question's points equally among such tests (exactly,
     where written-out shares like 0.333333 could add up to more or less than the question's points)."""
-    share = "" if points is None else f"points: {points:g}\n"
+    share = "" if points is None else f"points: {number(points)}\n"
     header = f'""" # BEGIN TEST CONFIG\n{share}hidden: {str(hidden).lower()}\n""" # END TEST CONFIG\n'
     return {"cell_type": "code", "id": "", "metadata": {}, "source": header + textwrap.dedent(source).strip(),
             "execution_count": None, "outputs": []}
@@ -137,7 +138,7 @@ def _test_cell(name: str, source: str, points: float | None, hidden: bool) -> di
 
 def _question(name: str, points: float, solution_cells: list[dict], tests: list[tuple[str, str, float, bool]]) -> list[dict]:
     return [
-        _raw(f"# BEGIN QUESTION\nname: {name}\npoints: {points:g}"),
+        _raw(f"# BEGIN QUESTION\nname: {name}\npoints: {number(points)}"),
         _raw("# BEGIN SOLUTION"),
         *solution_cells,
         _raw("# END SOLUTION"),

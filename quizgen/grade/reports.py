@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from quizgen.formats.notation import number
 from quizgen.grade.sandbox import ENVIRONMENT_ERROR, GRADED
 from quizgen.grade.untrusted import log_text, markdown_text
 
@@ -60,7 +61,7 @@ def grades_csv(records: list[dict]) -> str:
 
 
 def _number(value: float) -> str:
-    return f"{round(value, 4):g}"
+    return number(round(value, 4), digits=6)
 
 
 def feedback_markdown(record: dict, lab_title: str) -> str:

@@ -9,13 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
-import click
-
+from quizgen import versions
+from quizgen.errors import QuizgenError
 from quizgen.lab.world import DATA_PIPELINE_VERSION
 
 DEFAULT_CACHE_DIR = Path("build") / "lab-cache"
@@ -23,13 +21,7 @@ LIBRARIES = ("torch", "transformers", "tokenizers", "numpy")
 
 
 def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "missing"
-    return versions
+    return versions.library_versions(LIBRARIES)
 
 
 def settings_hash(settings: dict) -> str:
@@ -66,7 +58,7 @@ def ensure_writable(cache_dir: Path, lab_id: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as error:
-        raise click.ClickException(
+        raise QuizgenError(
             f"the lab cache '{cache_dir}' is not writable ({error.strerror}): results of {lab_id} with these "
             "settings are not there yet, and quizgen keeps them there once computed. Pass a writable "
             "--cache-dir, or run `quizgen verify` where the cache can be written.") from None

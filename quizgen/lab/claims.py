@@ -38,14 +38,6 @@ def flatten(metrics: dict, prefix: str = "") -> dict[str, float | str]:
     return flat
 
 
-def metric(metrics: dict, name: str) -> float | str:
-    """The value of a dotted metric name, e.g. metric(results, "moderate.recall")."""
-    flat = flatten(metrics)
-    if name not in flat:
-        raise KeyError(f"no metric named {name!r}")
-    return flat[name]
-
-
 @dataclass(frozen=True)
 class Condition:
     text: str

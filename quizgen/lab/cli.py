@@ -1,4 +1,8 @@
-"""`quizgen lab …` and `quizgen verify`. Importing this module does not import torch."""
+"""`quizgen lab …` and `quizgen verify`. Importing this module does not import torch.
+
+The commands run under `quizgen.cli`'s group, which turns the QuizgenError that library code raises
+into a message and exit status 1.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from pathlib import Path
 import click
 
 from quizgen.lab import cache, runner
-from quizgen.lab.claims import flatten
 
 THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=runner.DEFAULT_THREADS,
                               show_default=True, help="CPU threads; results are bit-identical for a given count.")
@@ -61,13 +64,12 @@ def run(lab_id: str, seed: int, device: str, model_dir: Path | None, threads: in
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Override the number of steps.")
 def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int | None) -> None:
     """Pre-train the in-house base model from scratch and save it with save_pretrained."""
+    from quizgen.files import writable_folder
     from quizgen.lab.model import CHECKPOINT_DIR, transformers_quiet
     from quizgen.lab.pretrain import pretrain as run_pretraining
 
     transformers_quiet()
     out = out or CHECKPOINT_DIR
-    from quizgen.cli import writable_folder
-
     writable_folder(out)  # before minutes of training, not after
     info = run_pretraining(out, seed=seed, threads=threads, device=runner.resolve_device(device), steps=steps)
     click.echo(f"saved to {out}: recall {info['recall']:.3f}, perplexity {info['perplexity']:.2f}, "
@@ -84,7 +86,11 @@ def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int 
 @CACHE_OPTION
 def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path) -> None:
     """Run every lab (cached) and check every claim the course makes; exit 1 if any fails."""
+    from quizgen.lab.references import metric_problems
+    from quizgen.loader import load_course
+
     labs = _discover()
+    course = load_course(content) if content.exists() else None  # unknown labs or claims: refused before any run
     failures = 0
     results_by_lab: dict[str, list[dict]] = {}
     for spec in labs.values():
@@ -94,9 +100,9 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
             results_by_lab[spec.id].append(results)
             click.echo(f"{spec.id} (seed {seed}, {_how_long(results)})")
             failures += _print_claims(results["claims"])
-    problems = content_problems(content, labs, results_by_lab)
+    problems = metric_problems(course, results_by_lab) if course else []
     for problem in problems:
-        click.echo(problem, err=True)
+        click.echo(str(problem), err=True)
     total = sum(len(spec.claims) for spec in labs.values()) * seeds
     click.echo(f"{total - failures} of {total} claim checks hold on {seeds} seed(s); "
                f"{len(problems)} problem(s) in {content}.")
@@ -104,95 +110,8 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
         raise click.exceptions.Exit(1)
 
 
-def content_problems(content: Path | None, labs: dict, results_by_lab: dict[str, list[dict]] | None,
-                     course=None) -> list[str]:
-    """`path:line: message` for each concept that names an unknown lab, each question that names an
-    unknown claim and, given the labs' results, each question that names a metric the lab does not
-    measure or whose numeric answer the lab does not reproduce."""
-    if course is None:
-        if content is None or not content.exists():
-            return []
-        from quizgen.loader import load_course
-
-        course = load_course(content)
-    known = ", ".join(sorted(labs)) or f"none in {runner.labs_dir()}"
-    problems = []
-    for concept in course.concepts:
-        if concept.lab is not None and concept.lab not in labs:
-            problems.append(f"{concept.path}:{_front_matter_line(concept.path, 'lab')}: concept '{concept.id}' "
-                            f"names the unknown lab '{concept.lab}' (labs: {known}).")
-            continue
-        lab_ids = [concept.lab] if concept.lab else list(labs)
-        for question in concept.questions:
-            where = f"{concept.path}:{question.line}"
-            claim = getattr(question, "claim", None)
-            if claim:
-                problems += claim_problems(where, question.id, claim, [labs[i] for i in lab_ids])
-            metric_name = getattr(question, "metric", None)
-            if metric_name and results_by_lab is not None:
-                problems += metric_problems(where, question, metric_name, lab_ids, results_by_lab)
-    return problems
-
-
-def lab_problems(course) -> list[str]:
-    """For `quizgen check`: the labs and claims the course names that do not exist (no torch needed)."""
-    if not any(concept.lab for concept in course.concepts):
-        return []
-    try:
-        labs = runner.discover()
-    except Exception as error:  # noqa: BLE001 - a lab file that does not even import
-        return [f"{runner.labs_dir()}: could not load the labs to check the course's lab names: {error}"]
-    return content_problems(None, labs, None, course=course)
-
-
-def _front_matter_line(path: str, key: str) -> int:
-    """The line of ``key:`` in a concept file's front matter (1 if it cannot be read)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return 1
-    for number, line in enumerate(lines[1:], 2):
-        if line.strip() == "---":
-            break
-        if line.startswith(f"{key}:"):
-            return number
-    return 1
-
-
-def claim_problems(where: str, question_id: str, claim: str, candidate_labs: list) -> list[str]:
-    names = sorted(c.name for spec in candidate_labs for c in spec.claims)
-    if claim not in names:
-        return [f"{where}: question '{question_id}' names the unknown claim '{claim}' "
-                f"(known claims: {', '.join(names)})."]
-    return []
-
-
-def metric_problems(where: str, question, metric_name: str, lab_ids: list[str],
-                    results_by_lab: dict[str, list[dict]]) -> list[str]:
-    measured = [flatten(r["metrics"]).get(metric_name) for lab_id in lab_ids for r in results_by_lab.get(lab_id, [])]
-    measured = [value for value in measured if isinstance(value, float)]
-    if not measured:
-        return [f"{where}: question '{question.id}' names the metric '{metric_name}', "
-                f"which lab {' or '.join(lab_ids)} does not measure."]
-    answer = getattr(question, "answer", None)
-    if answer is None:
-        return []
-    tolerance = getattr(question, "tolerance", None)
-    relative = getattr(question, "relative_tolerance", None)
-    allowed = abs(answer) * relative if relative is not None else (tolerance or 0.0)
-    outside = [value for value in measured if abs(value - answer) > allowed]
-    if outside:
-        shown = ", ".join(f"{value:.4g}" for value in measured)
-        return [f"{where}: question '{question.id}' gives {metric_name} = {answer:g} ± {allowed:g}, "
-                f"but the lab measured {shown}."]
-    return []
-
-
 def _discover() -> dict:
-    try:
-        labs = runner.discover()
-    except Exception as error:  # a lab file that does not even import
-        raise click.ClickException(f"Could not load the labs in {runner.labs_dir()}: {error}") from None
+    labs = runner.discover()  # a lab file that does not even import is a QuizgenError at its line
     if not labs:
         raise click.ClickException(f"No labs found in {runner.labs_dir()}.")
     return labs

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
+from quizgen.errors import QuizgenError
 
 CHECKPOINT_DIR = Path(__file__).parent / "checkpoint"
 CHECKPOINT_INFO = "quizgen_checkpoint.json"
@@ -69,19 +69,19 @@ def load_model(directory: str | Path | None = None) -> LoadedModel:
     path = Path(directory) if directory is not None else CHECKPOINT_DIR
     if not (path / "config.json").is_file():
         if directory is None:
-            raise click.ClickException(
+            raise QuizgenError(
                 f"The pre-trained checkpoint is missing from {path}; rebuild it with `quizgen lab pretrain`."
             )
-        raise click.ClickException(f"{path} is not a Hugging Face model directory (it has no config.json).")
+        raise QuizgenError(f"{path} is not a Hugging Face model directory (it has no config.json).")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as error:
-        raise click.ClickException(f"Could not load a tokenizer from {path}: {error}") from None
+        raise QuizgenError(f"Could not load a tokenizer from {path}: {error}") from None
     try:
         # Eager attention: at this size it is faster on CPU than SDPA and bit-reproducible.
         model = AutoModelForCausalLM.from_pretrained(path, attn_implementation="eager")
     except (OSError, ValueError) as error:
-        raise click.ClickException(f"Could not load a causal language model from {path}: {error}") from None
+        raise QuizgenError(f"Could not load a causal language model from {path}: {error}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     return LoadedModel(model.float(), tokenizer, path)

@@ -12,12 +12,12 @@ import hashlib
 import importlib.util
 import json
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-import click
-
+from quizgen.errors import QuizgenError
 from quizgen.lab import cache
 from quizgen.lab.claims import Claim
 from quizgen.lab.model import checkpoint_info, model_fingerprint
@@ -59,13 +59,28 @@ class LabSpec:
 
 
 def _load_module(path: Path) -> ModuleType:
+    """The lab file as a module; a file that does not even import is a QuizgenError at its line."""
     spec = importlib.util.spec_from_file_location(f"quizgen_labs.{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # noqa: BLE001 - whatever a lab file raises, the user fixes it there
+        reason = error.msg if isinstance(error, SyntaxError) else str(error)
+        raise QuizgenError(f"cannot load the lab: {type(error).__name__}: {reason}", path,
+                           _line_in(path, error)) from None
     return module
 
 
+def _line_in(path: Path, error: Exception) -> int:
+    """The line of ``path`` where ``error`` arose: its own syntax error, else its deepest frame there."""
+    if isinstance(error, SyntaxError) and error.filename == str(path) and error.lineno:
+        return error.lineno
+    lines = [line for frame, line in traceback.walk_tb(error.__traceback__) if frame.f_code.co_filename == str(path)]
+    return lines[-1] if lines else 1
+
+
 def discover(directory: Path | None = None) -> dict[str, LabSpec]:
+    """Every lab in ``directory`` (default: labs_dir()), read without running it or importing torch."""
     directory = directory or labs_dir()
     labs = {}
     for path in sorted(Path(directory).glob("*.py")):
@@ -81,8 +96,13 @@ def get_lab(lab_id: str, directory: Path | None = None) -> LabSpec:
     labs = discover(directory)
     if lab_id not in labs:
         known = ", ".join(sorted(labs)) or "none"
-        raise click.ClickException(f"There is no lab named '{lab_id}' (known labs: {known}).")
+        raise QuizgenError(f"There is no lab named '{lab_id}' (known labs: {known}).")
     return labs[lab_id]
+
+
+def claim_names(directory: Path | None = None) -> dict[str, list[str]]:
+    """{lab id: the names of its claims}: what a course may name."""
+    return {lab_id: [claim.name for claim in spec.claims] for lab_id, spec in discover(directory).items()}
 
 
 def resolve_device(device: str) -> str:
@@ -93,7 +113,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise click.ClickException("--device cuda was asked for, but torch sees no CUDA device here.")
+        raise QuizgenError("--device cuda was asked for, but torch sees no CUDA device here.")
     return device
 
 

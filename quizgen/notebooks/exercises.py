@@ -11,6 +11,7 @@ import textwrap
 from functools import cache
 from pathlib import Path
 
+from quizgen.formats.notation import number
 from quizgen.notebooks.plan import CHECK, EXERCISE, EXPLANATION, Cell, Exercise
 
 SOLUTIONS = Path(__file__).with_name("solutions.py")
@@ -73,12 +74,12 @@ def stub_source(name: str) -> str:
     return head + "\n" + STUB_BODY
 
 
-def exercise_cells(name: str, number: int) -> list[Cell]:
+def exercise_cells(name: str, position: int) -> list[Cell]:
     exercise = EXERCISES[name]
-    points = f"{exercise.points:g} points"
+    points = f"{number(exercise.points, digits=6)} points"
     introduction = textwrap.dedent(INTRODUCTIONS[name]).strip()
     return [
-        Cell("markdown", EXPLANATION, f"## Exercise {number}: {exercise.title}\n\n*{points}*\n\n{introduction}"),
+        Cell("markdown", EXPLANATION, f"## Exercise {position}: {exercise.title}\n\n*{points}*\n\n{introduction}"),
         Cell("code", EXERCISE, stub_source(name), solution_source(name), key=name),
         Cell("code", CHECK, f"checks.check_{name}({name})", key=name),
     ]

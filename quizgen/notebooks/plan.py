@@ -6,7 +6,7 @@ same `Plan`, so they can never disagree about a question's name, its points or i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 # Cell roles. The grader finds the graded cells by role (in the cell's metadata) or, when a learner's
@@ -101,7 +101,3 @@ class Plan:
     questions: tuple = ()  # the concept's questions, in notebook order
     concept_id: str | None = None
     measured_points: float = 0.0
-    config_overrides: dict = field(default_factory=dict)
-
-    def cells_with_role(self, role: str) -> list[Cell]:
-        return [cell for cell in self.cells if cell.role == role]

@@ -6,8 +6,7 @@ answer (those would give the answer away). Options are lettered in their written
 
 from __future__ import annotations
 
-import string
-
+from quizgen.formats.notation import number, option_letters
 from quizgen.notebooks.plan import ANSWER, EXPLANATION, Cell
 
 AUTO_GRADED = ("choice", "multi", "truefalse", "numeric", "short")
@@ -21,14 +20,15 @@ HINTS = {
 }
 
 
-def letters(question) -> str:
-    return string.ascii_uppercase[: len(question.options)]
+def letters(question) -> tuple[str, ...]:
+    """The names of the question's options, in written order (see quizgen.formats.notation)."""
+    return option_letters(len(question.options))
 
 
 def answer_format(question) -> str:
     """What the public check verifies: the kind of answer and, for options, the letters allowed."""
     if question.type in ("choice", "multi"):
-        return f"{question.type}:{letters(question)}"
+        return f"{question.type}:{''.join(letters(question))}"
     return question.type
 
 
@@ -47,9 +47,9 @@ def reference_answer(question):
     return question.exemplar
 
 
-def question_markdown(number: int, question) -> str:
-    points = f"{question.points:g} point{'s' if question.points != 1 else ''}"
-    lines = [f"### Question {number}: {question.title}", "", f"*{points}*", "", question.stem.strip()]
+def question_markdown(position: int, question) -> str:
+    points = f"{number(question.points, digits=6)} point{'s' if question.points != 1 else ''}"
+    lines = [f"### Question {position}: {question.title}", "", f"*{points}*", "", question.stem.strip()]
     if question.type in ("choice", "multi"):
         lines.append("")
         lines += [f"- **{letter}.** {option.text}" for letter, option in zip(letters(question), question.options)]
@@ -69,8 +69,8 @@ def answer_source(question, value) -> str:
 
 def question_cells(questions) -> list[Cell]:
     cells = []
-    for number, question in enumerate(questions, start=1):
-        cells.append(Cell("markdown", EXPLANATION, question_markdown(number, question), key=question.id))
+    for position, question in enumerate(questions, start=1):
+        cells.append(Cell("markdown", EXPLANATION, question_markdown(position, question), key=question.id))
         cells.append(Cell("code", ANSWER, answer_source(question, None),
                           answer_source(question, reference_answer(question)), key=question.id))
     return cells

@@ -281,7 +281,7 @@ def initialization(spec, questions, overrides, concept_id) -> Plan:
     ]
     return Plan(spec.id, spec.title, tuple(cells), names, exercises=_exercises("relative_drift", "knowledge_retention"),
                 predictions=predictions, measurements=measurements, relations=relations, questions=questions,
-                concept_id=concept_id, measured_points=float(len(measurements)), config_overrides=overrides)
+                concept_id=concept_id, measured_points=float(len(measurements)))
 
 
 def sft_objective(spec, questions, overrides, concept_id) -> Plan:
@@ -358,7 +358,7 @@ def sft_objective(spec, questions, overrides, concept_id) -> Plan:
     ]
     return Plan(spec.id, spec.title, tuple(cells), names, exercises=_exercises("sft_loss"), predictions=predictions,
                 measurements=measurements, relations=relations, questions=questions, concept_id=concept_id,
-                measured_points=float(len(measurements)), config_overrides=overrides)
+                measured_points=float(len(measurements)))
 
 
 def ift_vs_pretraining(spec, questions, overrides, concept_id) -> Plan:
@@ -424,7 +424,7 @@ def ift_vs_pretraining(spec, questions, overrides, concept_id) -> Plan:
     ]
     return Plan(spec.id, spec.title, tuple(cells), names, exercises=_exercises("loss_mask"), predictions=predictions,
                 measurements=measurements, relations=relations, questions=questions, concept_id=concept_id,
-                measured_points=float(len(measurements)), config_overrides=overrides)
+                measured_points=float(len(measurements)))
 
 
 def generic(spec, questions, overrides, concept_id) -> Plan:
@@ -441,8 +441,7 @@ def generic(spec, questions, overrides, concept_id) -> Plan:
         *quiz_cells(questions),
         *closing_cells(),
     ]
-    return Plan(spec.id, spec.title, tuple(cells), names, questions=questions, concept_id=concept_id,
-                config_overrides=overrides)
+    return Plan(spec.id, spec.title, tuple(cells), names, questions=questions, concept_id=concept_id)
 
 
 def _exercises(*names):

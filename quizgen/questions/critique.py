@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from quizgen.formats.notation import number
 from quizgen.questions.base import (
     MarkdownText, QuestionAttrs, QuestionBody, QuestionSection, Strict, build_question, check_sections,
     split_options,
@@ -39,9 +40,10 @@ class CritiqueQuestion(CritiqueAttrs, QuestionBody):
     def _rubric_adds_up(self):
         total = sum(criterion.points for criterion in self.rubric)
         if not math.isclose(total, self.points, rel_tol=1e-9):
+            total, points = number(total, digits=6), number(self.points, digits=6)
             raise ValueError(
-                f"the rubric's points add up to {total:g} but the question is worth {self.points:g} "
-                f"(set points={total:g} on the attribute line, or change the rubric)"
+                f"the rubric's points add up to {total} but the question is worth {points} "
+                f"(set points={total} on the attribute line, or change the rubric)"
             )
         return self
 

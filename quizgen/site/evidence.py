@@ -1,4 +1,4 @@
-"""Lab results -> what a question's "Check it in the lab" panel shows.
+"""Lab results -> what a question's "Check it in the lab" panel and the answer key's "Lab evidence" show.
 
 ``results`` is ``{lab_id: that lab's results dict}`` as the lab engine caches it (results.json):
 ``claims`` (a list of ``{name, description, passed, conditions: [{condition, holds}], values}``),
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import struct
 from urllib.parse import quote
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from quizgen.formats.notation import number
 from quizgen.model import Course
 
 NO_RESULTS = "no-results"
@@ -77,28 +78,36 @@ def lab_views(course: Course, results: dict) -> dict[str, LabView]:
     return {lab: LabView.read(lab, results[lab]) for lab in labs if results.get(lab)}
 
 
+def claim_evidence(lab: str, claim: str, views: dict[str, LabView]) -> Evidence:
+    """What the lab measured for one claim: how the site and the answer key both read a claim's result."""
+    view = views.get(lab)
+    if view is None:
+        return Evidence(lab, NO_RESULTS, claim)
+    entry = view.claims.get(claim)
+    if entry is None:
+        return Evidence(lab, UNKNOWN_CLAIM, claim)
+    values = tuple((name, shown(value)) for name, value in (entry.get("values") or {}).items())
+    conditions = tuple((c.get("condition", ""), bool(c.get("holds"))) for c in entry.get("conditions") or [])
+    return Evidence(lab, MEASURED, claim, entry.get("description", ""), entry.get("passed"), conditions, values,
+                    view.plots)
+
+
 def question_evidence(lab: str | None, question, views: dict[str, LabView]) -> Evidence | None:
     """The evidence for a question that names a claim or a lab metric; None for any other question."""
     claim = question.claim
     metric = getattr(question, "metric", None)
     if lab is None or (claim is None and metric is None):
         return None
-    view = views.get(lab)
-    if view is None:
-        return Evidence(lab, NO_RESULTS, claim)
-    values: dict[str, str] = {}
     if claim is not None:
-        entry = view.claims.get(claim)
-        if entry is None:
-            return Evidence(lab, UNKNOWN_CLAIM, claim)
-        values = {name: shown(value) for name, value in (entry.get("values") or {}).items()}
-        conditions = tuple((c.get("condition", ""), bool(c.get("holds"))) for c in entry.get("conditions") or [])
-        description, passed = entry.get("description", ""), entry.get("passed")
+        evidence = claim_evidence(lab, claim, views)
+    elif lab in views:
+        evidence = Evidence(lab, MEASURED, plots=views[lab].plots)
     else:
-        conditions, description, passed = (), "", None
-    if metric is not None and metric not in values:
-        values[metric] = shown(metric_value(view.metrics, metric))
-    return Evidence(lab, MEASURED, claim, description, passed, conditions, tuple(values.items()), view.plots)
+        evidence = Evidence(lab, NO_RESULTS)
+    if evidence.status == MEASURED and metric is not None and metric not in dict(evidence.values):
+        value = shown(metric_value(views[lab].metrics, metric))
+        evidence = replace(evidence, values=evidence.values + ((metric, value),))
+    return evidence
 
 
 def course_evidence(course: Course, views: dict[str, LabView]) -> dict[str, tuple[Evidence | None, ...]]:
@@ -138,7 +147,7 @@ def shown(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
-        return f"{value:.4g}"
+        return number(value, digits=4)
     return str(value)
 
 

@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from quizgen.formats.notation import number, option_letter
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
 from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
@@ -52,21 +53,6 @@ def markdown_inline(text: str) -> Markup:
     return Markup(render_markdown(text, inline=True))
 
 
-def number(value: float) -> str:
-    """A number as a learner reads it: 0.05, 11.2, 2, 1e-05."""
-    return f"{value:.6g}"
-
-
-def exact(value: float) -> str:
-    """A number as the page's script reads it back: no rounding."""
-    return repr(float(value)) if value != int(value) else str(int(value))
-
-
-def letter(index: int) -> str:
-    """A, B, … Z, then numbers: how options are named in the answer key."""
-    return chr(ord("A") + index) if index < 26 else str(index + 1)
-
-
 def correct_indices(options) -> str:
     return " ".join(str(index) for index, option in enumerate(options) if option.correct)
 
@@ -86,9 +72,10 @@ def environment() -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(md=markdown_block, md_inline=markdown_inline, num=number, exact=exact,
+    # num: a number as a learner reads it (float noise rounded away); exact: as the page's script reads it back.
+    env.filters.update(md=markdown_block, md_inline=markdown_inline, num=partial(number, digits=6), exact=number,
                        correct_indices=correct_indices)
-    env.globals.update(type_labels=TYPE_LABELS, letter=letter)
+    env.globals.update(type_labels=TYPE_LABELS, letter=option_letter)
     return env
 
 

@@ -1,9 +1,10 @@
 """`quizgen serve`: the site on localhost, rebuilt when a concept file changes.
 
-An edit re-reads only the files whose size or modification time changed, re-renders only the
-concept pages whose inputs changed (see ``ConceptPage``), and rewrites only the files whose bytes
-changed, each by an atomic rename. So one edited concept of a 1,000-concept course shows up in
-well under a second. A content error leaves the site as it was and is reported as ``path:line:``.
+The course is loaded by ``load_course``, as every command loads it, with an in-memory cache keyed by
+each file's size and modification time: an edit re-reads only the files whose size or modification
+time changed, re-renders only the concept pages whose inputs changed (see ``ConceptPage``), and
+rewrites only the files whose bytes changed, each by an atomic rename. So one edited concept of a
+1,000-concept course shows up in well under a second. A content error leaves the site as it was and is reported as ``path:line:``.
 
 Pages are served as built, except that an HTML response gets one extra script tag that reloads the
 page after a rebuild (the files on disk never contain it).
@@ -21,11 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import click
-
 from quizgen.build import cached_lab_results
-from quizgen.errors import DiagnosticList
-from quizgen.loader import COURSE_FILE, check_course, concept_files, load_concept_file, load_course_info
+from quizgen.errors import ContentError, QuizgenError
+from quizgen.loader import COURSE_FILE, concept_files, load_course
 from quizgen.model import Course
 from quizgen.site import pages
 from quizgen.site.pages import Site
@@ -55,11 +54,33 @@ class RebuildReport:
     seconds: float = 0.0
 
 
-@dataclass
-class _Loaded:
-    signature: tuple[int, int]
-    item: object  # LoadedFile | None
-    diagnostics: list
+class StatCache:
+    """Parsed files in memory, keyed by path, modification time and size: the ParseCache methods
+    ``load_course`` uses, without reading a file's bytes to know that it has not changed."""
+
+    def __init__(self):
+        self.entries: dict[Path, tuple[tuple, object]] = {}  # path -> (its stat signature, the parsed result)
+        self.asked: set[Path] = set()  # the files of the current load
+
+    def key(self, path: Path) -> tuple | None:
+        self.asked.add(path)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None  # reported by the loader itself
+        return path, stat.st_mtime_ns, stat.st_size
+
+    def get(self, key: tuple | None):
+        entry = self.entries.get(key[0]) if key is not None else None
+        return entry[1] if entry is not None and entry[0] == key else None
+
+    def put(self, key: tuple, result) -> None:
+        self.entries[key[0]] = (key, result)
+
+    def forget_the_rest(self) -> None:
+        """After a load: forget the files it did not ask about (they are gone)."""
+        self.entries = {path: entry for path, entry in self.entries.items() if path in self.asked}
+        self.asked = set()
 
 
 class Preview:
@@ -69,38 +90,19 @@ class Preview:
         self.content = Path(content)
         self.site_dir = Path(out) / "site"
         self.fixed_results = results
-        self.files: dict[Path, _Loaded] = {}
+        self.parsed = StatCache()
         self.page_cache: dict = {}
         self.on_disk: dict[str, bytes | tuple] = {}  # what we last wrote: bytes, or a source's stat
         self.version = 0
 
     def load(self) -> tuple[Course | None, list[str]]:
-        """The course, re-reading only changed files; or None and every problem."""
-        diagnostics = DiagnosticList()
-        loaded, seen = [], set()
-        for path in concept_files(self.content):
-            seen.add(path)
-            stat = path.stat()
-            signature = (stat.st_mtime_ns, stat.st_size)
-            entry = self.files.get(path)
-            if entry is None or entry.signature != signature:
-                file_diagnostics = DiagnosticList()
-                entry = _Loaded(signature, load_concept_file(path, file_diagnostics), file_diagnostics.items)
-                self.files[path] = entry
-            diagnostics.items.extend(entry.diagnostics)
-            if entry.item is not None:
-                loaded.append(entry.item)
-        for gone in set(self.files) - seen:
-            del self.files[gone]
-        check_course(loaded, diagnostics)
-        info = load_course_info(self.content, diagnostics)
-        if diagnostics.errors:
-            return None, [str(d) for d in diagnostics.sorted()]  # as `quizgen check` orders them
-        course = Course(
-            title=info.title if info else self.content.resolve().name,
-            description=info.description if info else "",
-            concepts=tuple(item.concept for item in loaded),
-        )
+        """The course, re-reading only changed files; or None and every problem, as `quizgen check` says them."""
+        try:
+            course = load_course(self.content, self.parsed)
+        except ContentError as error:
+            return None, [str(d) for d in error.diagnostics]
+        finally:
+            self.parsed.forget_the_rest()
         return course, []
 
     def rebuild(self) -> RebuildReport:
@@ -221,8 +223,8 @@ def serve(content: Path, out: Path, host: str = "127.0.0.1", port: int = 8000,
     try:  # the port first: a busy one is said at once, not after a build
         server = http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(preview.site_dir)))
     except OSError as error:
-        raise click.ClickException(f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
-                                   "--port (0 picks a free one)") from None
+        raise QuizgenError(f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
+                           "--port (0 picks a free one)") from None
     report = preview.rebuild()
     if report.problems:
         for line in report.problems:

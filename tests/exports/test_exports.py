@@ -320,3 +320,23 @@ def test_the_registry_states_each_formats_kind_as_its_module_does():
     from quizgen.formats import REGISTRY, get_format
 
     assert {name: get_format(name).KIND for name in REGISTRY} == {name: entry.kind for name, entry in REGISTRY.items()}
+
+
+# --- how options are named -----------------------------------------------------------------------
+
+
+def test_option_letters_go_on_after_z_as_spreadsheet_columns_do():
+    from quizgen.formats.notation import option_letter
+
+    assert [option_letter(i) for i in (0, 1, 25, 26, 27, 51, 52, 701, 702)] == [
+        "A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_the_key_and_the_csv_name_the_28th_option_ab(tmp_path):
+    build(ROOT / "tests" / "fixtures" / "courses" / "many-options", tmp_path, ["key", "csv"])
+    key = (tmp_path / "export" / "key" / "key.md").read_text(encoding="utf-8")
+    assert "- Z. Option number 26\n" in key and "- AA. Option number 27\n" in key
+    assert "- **AB. Option number 28** ✓" in key and "**Answer:** AB" in key
+    assert "<strong>Answer:</strong> AB</p>" in (tmp_path / "export" / "key" / "key.html").read_text(encoding="utf-8")
+    csv_text = (tmp_path / "export" / "csv" / "items.csv").read_text(encoding="utf-8")
+    assert "Z. Option number 26 | AA. Option number 27 | AB. Option number 28" in csv_text

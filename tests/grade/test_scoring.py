@@ -63,6 +63,14 @@ def test_answers_are_type_checked_and_multi_questions_give_partial_credit():
     assert items["question:critiquing-strategy"].points == 0
 
 
+def test_a_choice_answer_is_exactly_one_letter():
+    plan = subs.plan("sft-objective")  # mask-retention: option A is right
+    for answer, earned in (("a", 1), (" A ", 1), ("", 0), (" ", 0), ("AB", 0), ("ABC", 0), ("B", 0)):
+        # Once, "" and "AB" were read as option A (a substring of the letters "ABCD").
+        items = {item.id: item for item in scoring.score_questions(plan, outcome(answers={"mask-retention": answer}))}
+        assert items["question:mask-retention"].earned == earned, answer
+
+
 def test_answer_cells_are_found_by_metadata_or_by_what_they_assign():
     plan = subs.plan()
     notebook = student_notebook(plan)

@@ -93,10 +93,10 @@ def test_library_versions_name_torch_and_transformers():
 
 
 def test_an_unwritable_cache_is_reported_before_any_training(tmp_path, monkeypatch):
-    import click
+    from quizgen.errors import QuizgenError
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache should be")
     monkeypatch.setattr(runner.LabContext, "__init__", lambda *a, **k: pytest.fail("it started training"))
-    with pytest.raises(click.ClickException, match="the lab cache .* is not writable"):
+    with pytest.raises(QuizgenError, match="the lab cache .* is not writable"):
         runner.run_lab("ift-vs-pretraining", cache_dir=blocked)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from quizgen.cli import cli as quizgen
 from quizgen.lab import cli, runner
+from quizgen.lab.references import metric_problems
+from quizgen.loader import load_course
 
 FIXED_CLAIMS = {
     "initialization": {"moderate-retains", "moderate-learns-task", "aggressive-forgets", "aggressive-overfits",
@@ -21,7 +23,8 @@ FIXED_CLAIMS = {
 
 
 def invoke(command, args):
-    result = CliRunner().invoke(command, args)
+    """``command`` as a user runs it: under `quizgen`, whose group reports what the library raises."""
+    result = CliRunner().invoke(quizgen, [command.name, *args])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
@@ -85,7 +88,17 @@ def test_a_lab_file_that_does_not_load_is_reported_as_a_sentence(tmp_path, monke
     for command, args in ((cli.lab, ["list"]), (cli.verify, [])):
         result = invoke(command, args)
         assert result.exit_code == 1
-        assert result.output.startswith(f"Error: Could not load the labs in {tmp_path / 'labs'}:")
+        assert result.output == (f"{tmp_path / 'labs' / 'broken.py'}:3: cannot load the lab: SyntaxError: "
+                                 "'{' was never closed\n1 error in 1 file\n")
+
+
+def test_a_lab_file_that_fails_as_it_runs_is_reported_at_its_line(tmp_path, monkeypatch):
+    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "broken.py").write_text("ID = 'broken'\n\nTHRESHOLD = 1 / 0\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(cli.lab, ["list"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{tmp_path / 'labs' / 'broken.py'}:3: cannot load the lab: ZeroDivisionError: ")
 
 
 FAKE_LAB = '''
@@ -137,54 +150,59 @@ def test_verify_exits_1_when_a_claim_fails(fake_labs):
     assert "1 of 2 claim checks hold" in result.output
 
 
-def fake_course(*questions, lab="fake"):
-    concept = types.SimpleNamespace(id="concept", lab=lab, path=Path("content/concept.md"),
-                                    questions=list(questions))
-    return types.SimpleNamespace(concepts=[concept])
+def write_concept(folder: Path, *questions: str, lab: str = "fake") -> Path:
+    """content/concept.md in ``folder``, naming ``lab``, with one numeric question per attribute line."""
+    sections = "".join(f"{{#q{n} type=numeric {attributes}}}\n### Question {n}\nHow much?\n\n#### Explanation\nSo much.\n\n"
+                       for n, attributes in enumerate(questions, 1))
+    path = folder / "content" / "concept.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f"---\nid: concept\ntitle: A concept\nlab: {lab}\n---\nWhat it is.\n\n## Questions\n\n{sections}")
+    return path
 
 
-def question(line, **attributes):
-    return types.SimpleNamespace(**({"id": f"q{line}", "line": line, "claim": None} | attributes))
+def heading_line(path: Path, number: int) -> int:
+    return path.read_text().splitlines().index(f"### Question {number}") + 1
 
 
-def test_verify_reports_questions_naming_unknown_claims_or_metrics(fake_labs, monkeypatch):
+def test_verify_reports_questions_whose_metric_the_lab_does_not_measure_or_reproduce(fake_labs, tmp_path):
     fake_labs(0.4)
-    course = fake_course(
-        question(10, claim="big-enough"),
-        question(20, claim="no-such-claim"),
-        question(30, metric="arm.value", answer=0.5, tolerance=0.01),
-        question(40, metric="arm.value", answer=0.05, tolerance=0.02),
-        question(50, metric="arm.nothing", answer=1.0),
-    )
-    monkeypatch.setitem(sys.modules, "quizgen.loader", types.SimpleNamespace(load_course=lambda path: course))
-    Path("content").mkdir()
+    path = write_concept(tmp_path, "answer=0.5 tolerance=0.01 claim=big-enough",
+                         "answer=0.5 tolerance=0.01 metric=arm.value",
+                         "answer=0.05 tolerance=0.02 metric=arm.value",
+                         "answer=1.0 metric=arm.nothing")
     result = invoke(cli.verify, ["--seeds", "1"])
     assert result.exit_code == 1
     output = result.output  # stdout and stderr together
-    assert ("content/concept.md:20: question 'q20' names the unknown claim 'no-such-claim' "
-            "(known claims: big-enough, seeded).") in output
-    assert ("content/concept.md:40: question 'q40' gives arm.value = 0.05 ± 0.02, but the lab measured 0.5.") in output
-    assert "content/concept.md:50: question 'q50' names the metric 'arm.nothing', which lab fake does not measure." in output
-    assert "content/concept.md:10" not in output and "content/concept.md:30" not in output
-    assert "3 problem(s) in content" in output
+    where = "content/concept.md"
+    assert f"{where}:{heading_line(path, 3)}: question 'q3' gives arm.value = 0.05 ± 0.02, but the lab measured 0.5." in output
+    assert f"{where}:{heading_line(path, 4)}: question 'q4' names the metric 'arm.nothing', which lab fake does not measure." in output
+    assert f"{where}:{heading_line(path, 1)}:" not in output and f"{where}:{heading_line(path, 2)}:" not in output
+    assert "2 problem(s) in content" in output
 
 
-def test_a_concept_backed_by_an_unknown_lab_is_reported(fake_labs, monkeypatch):
+def test_verify_refuses_unknown_claims_and_labs_before_running_a_lab(fake_labs, tmp_path):
+    """The same refusal, at the same line, as `quizgen check` and `quizgen build`."""
     fake_labs(0.4)
-    course = fake_course(question(10, claim="big-enough"), lab="no-such-lab")
-    monkeypatch.setitem(sys.modules, "quizgen.loader", types.SimpleNamespace(load_course=lambda path: course))
-    Path("content").mkdir()
+    path = write_concept(tmp_path, "answer=0.5 claim=big-enough", "answer=0.5 claim=no-such-claim")
     result = invoke(cli.verify, ["--seeds", "1"])
     assert result.exit_code == 1
-    assert "content/concept.md:1: concept 'concept' names the unknown lab 'no-such-lab' (labs: fake)." in result.output
+    assert result.output == (f"content/concept.md:{heading_line(path, 2)}: question 'q2' names the unknown claim "
+                             "'no-such-claim' (known claims: big-enough, seeded).\n1 error in 1 file\n")
+    assert result.output == CliRunner().invoke(quizgen, ["check", "content"]).output
+    write_concept(tmp_path, "answer=0.5 claim=big-enough", lab="no-such-lab")
+    result = invoke(cli.verify, ["--seeds", "1"])
+    assert result.exit_code == 1
+    assert result.output.startswith("content/concept.md:4: concept 'concept' names the unknown lab 'no-such-lab' "
+                                    "(labs: fake).\n")
 
 
-def test_relative_tolerance_is_a_share_of_the_answer():
-    results = {"lab": [{"metrics": {"arm": {"value": 104.0}}}]}
-    inside = types.SimpleNamespace(id="q", answer=100.0, relative_tolerance=0.05, tolerance=None)
-    outside = types.SimpleNamespace(id="q", answer=100.0, relative_tolerance=0.03, tolerance=None)
-    assert cli.metric_problems("c.md:1", inside, "arm.value", ["lab"], results) == []
-    assert cli.metric_problems("c.md:1", outside, "arm.value", ["lab"], results) != []
+def test_relative_tolerance_is_a_share_of_the_answer(tmp_path):
+    write_concept(tmp_path, "answer=100 relative_tolerance=0.05 metric=arm.value",
+                  "answer=100 relative_tolerance=0.03 metric=arm.value")
+    course = load_course(tmp_path / "content", labs={"fake": []})
+    problems = metric_problems(course, {"fake": [{"metrics": {"arm": {"value": 104.0}}}]})
+    assert [problem.message for problem in problems] == [
+        "question 'q2' gives arm.value = 100 ± 3, but the lab measured 104."]
 
 
 def test_cached_results_are_found_without_torch(fake_labs, tmp_path):

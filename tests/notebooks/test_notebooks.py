@@ -261,3 +261,13 @@ def test_without_quizgen_the_first_code_cell_says_what_to_install(built):
     namespace = {"__builtins__": {**vars(builtins), "__import__": without_quizgen}}
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'quizgen\[lab\]' torch==2.13.0"):
         exec(compile(setup, "setup-cell", "exec"), namespace)
+
+
+def test_options_after_z_are_named_aa_ab_in_the_notebook(tmp_path):
+    source = (ROOT / "tests" / "fixtures" / "courses" / "many-options" / "many-options.md").read_text(encoding="utf-8")
+    (tmp_path / "many-options.md").write_text(source.replace("---\nNo course", "lab: initialization\n---\nNo course"),
+                                              encoding="utf-8")
+    (plan,) = lab_plans(load_course(tmp_path))
+    cells = ["".join(cell["source"]) for cell in solution_notebook(plan)["cells"]]
+    assert any("- **AA.** Option number 27\n- **AB.** Option number 28" in cell for cell in cells)
+    assert any(cell.startswith("ANSWERS['pick-the-last'] = 'AB'") for cell in cells)

@@ -257,3 +257,27 @@ def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, monkeypatch
         build(content, out, ["site"], {})
     assert tree_bytes(out / "site") == before
     assert sorted(p.name for p in out.iterdir()) == ["site"]
+
+
+# --- what the site shares with the other outputs -------------------------------------------------
+
+
+def test_options_after_z_are_named_aa_ab(tmp_path):
+    build(ROOT / "tests" / "fixtures" / "courses" / "many-options", tmp_path, ["site"], {})
+    section = parse(tmp_path / "site" / "concepts" / "many-options.html").get_element_by_id("q-pick-the-last")
+    letters = [text(span) for span in select(section, "form .letter")]
+    assert letters[24:] == ["Y", "Z", "AA", "AB"]
+    assert text(select(section, "details.answer .key > li.right .letter")[0]) == "AB"
+
+
+def test_the_answer_key_shows_a_claims_evidence_as_the_site_does(tmp_path, sites, make_lab_results):
+    build(FULL, tmp_path, ["key"], make_lab_results(tmp_path / "lab-cache"))
+    key = (tmp_path / "export" / "key" / "key.md").read_text(encoding="utf-8")
+    page = parse(sites["full"] / "site" / "concepts" / "parameter-initialization.html")
+    on_site = measured(select(page.get_element_by_id("q-aggressive-risk"), "details.lab")[0])
+    shown = ", ".join(f"`{name}` = {value}" for name, value in on_site)
+    assert ("Claim `aggressive-forgets` (lab `initialization`): holds — Aggressive fine-tuning erases pre-trained "
+            f"knowledge.; measured {shown}.") in key
+    # a claim the results do not name, and a lab that never ran: no evidence, in the key as on the site
+    assert "Claim `loss-is-nll` (lab `sft-objective`): no lab results yet (run `quizgen verify`)." in key
+    assert "Claim `same-loop` (lab `ift-vs-pretraining`): no lab results yet (run `quizgen verify`)." in key

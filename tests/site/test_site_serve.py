@@ -94,6 +94,20 @@ def test_bad_content_is_reported_and_leaves_the_site_alone(tmp_path):
     assert preview.rebuild().problems == []
 
 
+def test_serve_refuses_what_check_and_build_refuse(tmp_path):
+    """Serving loads the course as every command does: a concept naming an unknown lab is an error."""
+    content = course_copy(tmp_path)
+    preview = Preview(content, tmp_path / "serve", results={})
+    preview.rebuild()
+    before = tree_bytes(tmp_path / "serve" / "site")
+    edit(content / "parameter-initialization.md", "\nlab: initialization\n", "\nlab: initalization\n")
+    report = preview.rebuild()
+    checked = CliRunner().invoke(cli, ["check", str(content)])
+    assert checked.exit_code == 1 and checked.output.splitlines()[:-1] == report.problems
+    assert "names the unknown lab 'initalization'" in report.problems[0]
+    assert tree_bytes(tmp_path / "serve" / "site") == before
+
+
 def get(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read()
