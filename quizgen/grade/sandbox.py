@@ -79,8 +79,13 @@ class Limits:
         return int(self.wall_timeout * (self.threads + 1)) + 60
 
 
+# What of quizgen a notebook may import in the sandbox: the lab engine, the modules it imports, and the
+# learner-side checks. Nothing that knows an answer (notebooks/solutions.py, grade/hidden.py, the course).
+RUNTIME_FILES = ("__init__.py", "errors.py", "versions.py", "lab", "notebooks/checks.py")
+
+
 class Runtime:
-    """What a sandbox may import of quizgen: the lab engine, the learner-side checks and boot.py."""
+    """A copy of RUNTIME_FILES and boot.py, bound read-only into each sandbox at /opt/quizgen."""
 
     def __init__(self):
         import quizgen
@@ -89,11 +94,14 @@ class Runtime:
         self.package = package
         self.folder = Path(tempfile.mkdtemp(prefix="quizgen-runtime-"))
         target = self.folder / "quizgen"
-        shutil.copytree(package / "lab", target / "lab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        shutil.copy2(package / "__init__.py", target / "__init__.py")
-        (target / "notebooks").mkdir()
+        for name in RUNTIME_FILES:
+            source, destination = package / name, target / name
+            if source.is_dir():
+                shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination)
         (target / "notebooks" / "__init__.py").write_text('"""The learner-side part of quizgen.notebooks."""\n')
-        shutil.copy2(package / "notebooks" / "checks.py", target / "notebooks" / "checks.py")
         shutil.copy2(BOOT, self.folder / "boot.py")
         for path in [self.folder, *self.folder.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)

@@ -21,8 +21,8 @@ pytest.importorskip("nbformat")
 import grade_helpers as subs  # noqa: E402
 from quizgen.grade import runner, sandbox  # noqa: E402
 from quizgen.grade.sandbox import Limits  # noqa: E402
+from paths import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 ISOLATION = sandbox.probe_isolation()
 needs_jail = pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")
 
@@ -87,21 +87,13 @@ def test_the_correct_solution_gets_every_point(lab_batch):
     assert "earn no points" in lost[0]["feedback"][0]
 
 
-def test_a_full_size_solution_agrees_with_the_real_reference_run(tmp_path):
+@pytest.mark.slow
+def test_a_full_size_solution_agrees_with_the_real_reference_run(full_size_initialization):
     """The lab's own settings, run in the sandbox, graded against the reference `quizgen verify` cached
-    (make test runs it first): the stated tolerances hold for a real run, not a made-up one."""
-    from quizgen.lab import runner as lab_runner
-    from quizgen.notebooks import solution_notebook
-
-    real_cache = ROOT / "build" / "lab-cache"
-    if lab_runner.cached_results(subs.LAB, cache_dir=real_cache) is None:
-        pytest.skip(f"no reference run of {subs.LAB} in build/lab-cache: run `quizgen verify` (make test does)")
-    folder = tmp_path / "submissions"
-    folder.mkdir()
-    subs.write(folder, "full-size", solution_notebook(subs.plan(subs.LAB, quick=False)))
-    report = runner.grade([folder], lab_id=subs.LAB, out=tmp_path / "grades", content=subs.CONTENT, workers=1,
-                          cache_dir=real_cache, limits=Limits(cell_timeout=600, wall_timeout=1200), isolation=ISOLATION)
-    record = report.records[0]
+    (make test runs it first): the stated tolerances hold for a real run, not a made-up one. The run is
+    conftest's, shared with the notebook tests."""
+    report, _ = full_size_initialization
+    (record,) = report.records
     assert report.header["reference"]["cached"] is True  # looked up, not retrained
     assert record["status"] == "graded", record["message"]
     measured = next(item for item in record["items"] if item["id"] == "measured")
@@ -257,6 +249,24 @@ def test_feedback_never_shows_hidden_tests_or_expected_values(hostile_batch, lab
             assert not any(line.strip() in text for line in hidden_source.splitlines() if len(line.strip()) > 30)
             for value in ("0.95", "0.56", "0.81", "48000", "48,000", "3600000"):  # the reference runs' numbers
                 assert value not in text, (path.name, value)
+
+
+@needs_jail
+def test_a_notebook_can_import_the_lab_engine_and_nothing_that_knows_an_answer():
+    runtime = sandbox.Runtime()
+    try:
+        cells = [(0, "import quizgen, quizgen.lab.runner, quizgen.lab.train, quizgen.notebooks.checks\n"
+                     "ANSWERS = {'where': quizgen.__file__}"),
+                 (1, "import quizgen.notebooks.solutions"), (2, "import quizgen.grade.hidden"), (3, "import quizgen.loader")]
+        outcome = sandbox.run_notebook(cells, runtime=runtime, isolation=ISOLATION, limits=Limits(), slot=0,
+                                       variables=["ANSWERS"], exercise_inputs={})
+    finally:
+        runtime.close()
+    assert outcome.status == "graded", outcome.message
+    errors = [cell["error"] for cell in outcome.cells]
+    assert errors[0] is None, errors[0]
+    assert outcome.variables["ANSWERS"]["where"] == "/opt/quizgen/quizgen/__init__.py"
+    assert [error and error["type"] for error in errors[1:]] == ["ModuleNotFoundError"] * 3
 
 
 def test_an_environment_failure_is_not_blamed_on_the_learner(tmp_path):
