@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup test-setup system-packages run test clean
+.PHONY: setup test-setup system-packages run test test-fast test-slow clean
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,15 @@ run: setup
 test: test-setup
 	$(BIN)/quizgen verify --seeds 1
 	$(BIN)/python -m pytest
+
+# While working: every test but those marked slow (full-size notebooks, grading in the sandbox, the
+# wheel), a few minutes on 2 cores. `make test` runs everything, as CI does; test-slow the rest.
+test-fast: test-setup
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: test-setup
+	$(BIN)/quizgen verify --seeds 1
+	$(BIN)/python -m pytest -m slow
 
 clean:
 	rm -rf $(VENV) build node_modules .pytest_cache .hypothesis

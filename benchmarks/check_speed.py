@@ -5,7 +5,7 @@
 Target (issue 2): median <= 3 s on a 2-core machine, and `check` must not import torch.
 Each run is a fresh process, as a user runs it, so interpreter start-up and imports count.
 "cold" runs with the parse cache off (every file parsed); "warm" runs with a cache that an earlier
-run filled (nothing changed since): the target applies to cold runs.
+run filled (nothing changed since): the target applies to cold runs. Writes benchmarks/out/check_speed.json.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
 from synthetic_course import write_course  # noqa: E402
 
 NO_TORCH = (
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--concepts", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    header = record.start("check_speed")
     with tempfile.TemporaryDirectory() as folder:
         course = Path(folder) / "course"
         write_course(course, args.concepts)
@@ -52,10 +54,15 @@ def main() -> None:
         print(result.stdout.strip())
         torch = subprocess.run([sys.executable, "-c", NO_TORCH, str(course)], capture_output=True, text=True,
                                env=cold_env)
-        print(torch.stderr.strip().splitlines()[-1])
+        torch_line = torch.stderr.strip().splitlines()[-1]
+        print(torch_line)
     for kind, values in timings.items():
         print(f"quizgen check, {kind}: median {statistics.median(values):.2f} s, min {min(values):.2f} s, "
               f"max {max(values):.2f} s over {args.runs} runs")
+    record.write(header, {"concepts": args.concepts, "questions": args.concepts * 10, "markdown_bytes": size,
+                          "runs": args.runs, "torch_imported": torch_line == "torch imported", "seconds": timings,
+                          "median_s": {kind: statistics.median(values) for kind, values in timings.items()},
+                          "target_median_cold_s": 3.0})
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Targets (issue 4): canvas at least 2x faster than text2qti (median ratio); all f
 quiz per concept plus one for the course, so quizgen does more work in this comparison.
 quizgen runs "cold" (parse cache off, every file parsed) and "warm" (cache filled by an earlier run,
 no file changed): the ratio is given for both; the targets are judged on cold runs.
+Writes benchmarks/out/export_speed.json; text2qti is pinned in the `bench` extra (pip install -e '.[bench]').
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
 from synthetic_course import write_course  # noqa: E402
 
 from quizgen.loader import load_course  # noqa: E402
@@ -70,7 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     text2qti = shutil.which("text2qti")
     if text2qti is None:
-        sys.exit("text2qti is not installed: pip install text2qti")
+        sys.exit("text2qti is not installed: pip install -e '.[bench]'")
+    header = record.start("export_speed", ["text2qti"])
+    figures = {"canvas_1000_questions": {}, "all_formats_10000_questions": {}}
     quizgen = [sys.executable, "-m", "quizgen"]
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -95,10 +99,14 @@ def main() -> None:
             for kind, quizgen_env in (("cold", cold), ("warm", warm)):
                 ours[kind].append(timed(canvas, env=quizgen_env))
         print(f"1,000 questions to Canvas QTI: text2qti median {statistics.median(theirs):.2f} s")
+        canvas_figures = figures["canvas_1000_questions"]
+        canvas_figures["text2qti_s"] = theirs
         for kind, values in ours.items():
             ratio = statistics.median(t / o for t, o in zip(theirs, values))
             print(f"  quizgen {kind}: median {statistics.median(values):.2f} s, median ratio {ratio:.2f}x "
                   "(target >= 2x)")
+            canvas_figures[f"quizgen_{kind}_s"] = values
+            canvas_figures[f"median_ratio_{kind}"] = ratio
 
         everything = quizgen + ["export", "--format", "all", "--content", str(large), "--out", str(work / "o2")]
         timed(everything, env=warm)
@@ -106,6 +114,9 @@ def main() -> None:
             values = [timed(everything, env=quizgen_env) for _ in range(max(3, args.runs // 2))]
             print(f"10,000 questions, all export formats, {kind}: median {statistics.median(values):.2f} s "
                   f"(min {min(values):.2f}, max {max(values):.2f}; target <= 10 s)")
+            figures["all_formats_10000_questions"][f"{kind}_s"] = values
+            figures["all_formats_10000_questions"][f"median_{kind}_s"] = statistics.median(values)
+    record.write(header, figures)
 
 
 if __name__ == "__main__":

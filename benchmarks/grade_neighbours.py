@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,8 +68,11 @@ def main() -> None:
 
     isolation = probe_isolation()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    print(f"quizgen {commit}, sandbox {isolation.mode} (cgroups {isolation.cgroups}, seccomp {isolation.seccomp}), "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    bwrap = "no bwrap"
+    if shutil.which("bwrap"):
+        bwrap = subprocess.run(["bwrap", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"quizgen {commit}, Python {sys.version.split()[0]}, {bwrap}, sandbox {isolation.mode} "
+          f"(cgroups {isolation.cgroups}, seccomp {isolation.seccomp}), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     setups = {"alone": (isolation, False), "beside-hostile": (isolation, True)}
     if isolation.cgroups != "none":
         setups["beside-hostile-without-cgroups"] = (dataclasses.replace(isolation, cgroups="none"), True)
@@ -90,7 +94,8 @@ def main() -> None:
             record = next(r for r in report.records if r["learner"] == "honest")
             ratios[name] = record["answers"]["variables"]["ANSWERS"]["ratio"]
             print(f"{name:32} cgroups {chosen.cgroups:4}  honest wall/CPU = {ratios[name]:.2f}")
-    result = {"commit": commit, "isolation": isolation.to_json(), "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+    result = {"commit": commit, "python": sys.version.split()[0], "bwrap": bwrap, "isolation": isolation.to_json(),
+              "cpus": os.cpu_count(), "load_average": os.getloadavg(),
               "cpu_seconds": args.cpu_seconds, "children": args.children, "honest_wall_per_cpu": ratios}
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import record
+
 ROOT = Path(__file__).resolve().parent.parent
 LAB_BUDGET_S = 60  # issue 3: one lab, all arms, CPU, 2 threads
 
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="QUICK_CONFIG settings (graded by relations)")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "build" / "lab-cache")
     args = parser.parse_args()
+    header = record.start("grade_speed", ["torch", "transformers"])
 
     from quizgen.grade import runner as grade_runner
     from quizgen.grade.sandbox import Limits, probe_isolation
@@ -84,6 +87,7 @@ def main() -> None:
     overhead = [r["timings"]["overhead_s"] for r in records]
     scores = sorted({(r["status"], r["score"], r["points_possible"]) for r in records})
     result = {
+        "commit": header["commit"], "versions": header["versions"],
         "lab": args.lab, "submissions": len(records), "workers": args.workers, "quick": args.quick,
         "isolation": isolation.mode, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
         "python": sys.version.split()[0],

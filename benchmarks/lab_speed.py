@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import record
+
 
 def matmul_gflops(device: str, size: int = 2048, repeats: int = 10) -> float:
     import torch
@@ -79,6 +81,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--pretrain-steps", type=int, default=50)
     args = parser.parse_args()
+    header = record.start("lab_speed", ["torch", "transformers"])
 
     import torch
 
@@ -124,12 +127,9 @@ def main() -> None:
         "matmul_gflops": [peak, peak_after],
         "finetuning": throughput(lab_runs, max(peak, peak_after)),
         "pretraining_burst": throughput(pretraining_runs, max(peak, peak_after)),
-        "load_average": list(__import__("os").getloadavg()),
     }
     print(json.dumps(report, indent=2))
-    out = Path(__file__).parent / "out"
-    out.mkdir(exist_ok=True)
-    (out / "lab_speed.json").write_text(json.dumps(report, indent=2) + "\n")
+    record.write(header, report)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ benchmarks/out/notebook_speed.json. Run it on a quiet machine: the numbers are C
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -19,6 +18,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+import record
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_BUDGET_S = 60
@@ -60,12 +61,13 @@ def main() -> None:
     parser.add_argument("--labs", nargs="+", default=list(LABS))
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    header = record.start("notebook_speed", ["torch", "transformers", "nbclient", "ipykernel"])
 
     from quizgen.loader import load_course
     from quizgen.notebooks import lab_plans
 
     plans = {plan.lab_id: plan for plan in lab_plans(load_course(ROOT / "content"))}
-    report = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg(), "budget_s": LAB_BUDGET_S, "labs": {}}
+    report = {"budget_s": LAB_BUDGET_S, "runs": args.runs, "labs": {}}
     for lab in args.labs:
         runs = [run_notebook(plans[lab]) for _ in range(args.runs)]
         median = statistics.median(run["wall_s"] for run in runs)
@@ -74,12 +76,8 @@ def main() -> None:
         verdict = "within" if median <= LAB_BUDGET_S else "OVER"
         print(f"{lab}: median {median:.1f} s over {args.runs} run(s), {verdict} the {LAB_BUDGET_S} s budget; "
               f"slowest cells: " + "; ".join(f"{s:.1f} s {src!r}" for s, src in runs[0]["slowest"][:3]))
-    report["load_average_after"] = os.getloadavg()
-    out = ROOT / "benchmarks" / "out" / "notebook_speed.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"load average before {report['load_average_before'][0]:.1f}, after {report['load_average_after'][0]:.1f}; "
-          f"wrote {out.relative_to(ROOT)}")
+    print(f"load average before {header['load_average_before'][0]:.1f}, after {os.getloadavg()[0]:.1f}")
+    record.write(header, report)
 
 
 if __name__ == "__main__":

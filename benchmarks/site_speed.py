@@ -1,7 +1,7 @@
 """Time the quiz site build against MkDocs + mkdocs-quiz on the same synthetic course, and the
 rebuild `quizgen serve` does after one concept file is edited.
 
-    pip install mkdocs mkdocs-quiz        # anywhere; pass --mkdocs PATH if it is not on PATH
+    pip install -e '.[bench]'             # the pinned mkdocs and mkdocs-quiz; or pass --mkdocs PATH
     python benchmarks/site_speed.py [--concepts 1000] [--runs 5] [--mkdocs PATH]
 
 Targets (issue 5): quizgen at least 2x faster than MkDocs (median wall time of fresh processes,
@@ -12,7 +12,7 @@ and warm (an unchanged course built again) for information.
 The MkDocs project holds the same pages and questions: each concept's explanation, then each
 question as a mkdocs-quiz block (choice/multi/truefalse with per-option feedback, numeric and
 short as fill-in-the-blank, critiques as their task, rubric table and exemplar), default theme and
-plugins (search + mkdocs_quiz), the `tables` extension.
+plugins (search + mkdocs_quiz), the `tables` extension. Writes benchmarks/out/site_speed.json.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import record  # noqa: E402
 from synthetic_course import write_course  # noqa: E402
 
 
@@ -118,6 +119,11 @@ def main() -> None:
     parser.add_argument("--mkdocs", help="the mkdocs executable (default: beside this Python, then PATH)")
     args = parser.parse_args()
     mkdocs = find_mkdocs(args.mkdocs)
+    header = record.start("site_speed", ["mkdocs", "mkdocs-quiz"])
+    if mkdocs:  # --mkdocs may name another environment's: say which one ran
+        header["mkdocs"] = subprocess.run([mkdocs, "--version"], capture_output=True, text=True).stdout.strip()
+        print(header["mkdocs"])
+    figures: dict = {"concepts": args.concepts, "runs": args.runs}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         course = folder / "course"
@@ -136,7 +142,7 @@ def main() -> None:
             commands["mkdocs"] = ([mkdocs, "build", "--quiet", "--site-dir", str(folder / "mkdocs-site")], project,
                                   None)
         else:
-            print("mkdocs not found: pip install mkdocs mkdocs-quiz, or pass --mkdocs PATH")
+            print("mkdocs not found: pip install -e '.[bench]', or pass --mkdocs PATH")
         for command, cwd, env in commands.values():  # warm the file cache, .pyc files and the parse cache
             timed(command, cwd, env)
         timings: dict[str, list[float]] = {name: [] for name in commands}
@@ -155,9 +161,14 @@ def main() -> None:
             warm = statistics.median(timings["mkdocs"]) / statistics.median(timings["quizgen-warm"])
             print(f"speed-up: {ratio:.2f}x cold, {warm:.2f}x warm (target >= 2)   size: {sizes['quizgen'] / sizes['mkdocs']:.3f} of MkDocs' "
                   f"(target <= 0.25)")
+            figures |= {"speed_up_cold": ratio, "speed_up_warm": warm,
+                        "size_ratio": sizes["quizgen"] / sizes["mkdocs"]}
         edits = rebuild_timings(course, folder / "serve", args.edits)
         print(f"serve rebuild after editing one concept: median {statistics.median(edits) * 1000:.0f} ms "
               f"(max {max(edits) * 1000:.0f} ms, {len(edits)} edits; target <= 1000 ms)")
+    figures |= {"seconds": timings, "median_s": {name: statistics.median(values) for name, values in timings.items()},
+                "output_bytes": sizes, "serve_rebuild_s": edits, "median_serve_rebuild_s": statistics.median(edits)}
+    record.write(header, figures)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quizgen.formats import get_format, kind, shows_evidence
-from quizgen.forms import FORM_FORMATS, make_form
+from quizgen.formats import REGISTRY, get_format, shows_evidence
+from quizgen.forms import make_form
 from quizgen.loader import ParseCache, load_course
 from quizgen.model import Course
 from quizgen.parallel import fork_map
@@ -71,13 +71,13 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
         for name in formats:
             folder = staging / name
             folder.mkdir()
-            if versions and name in FORM_FORMATS:
+            if versions and REGISTRY[name].forms:
                 for label, form in versions:
                     (folder / label).mkdir()
                     jobs.append(Job(name, form, results, folder / label))
             else:
                 jobs.append(Job(name, course, results, folder))
-            staged[name] = (folder, target_dir(out, name, kind(name)))
+            staged[name] = (folder, target_dir(out, name, REGISTRY[name].kind))
         run_jobs(jobs)
         for name, (folder, target) in staged.items():
             replace_dir(folder, target)
@@ -100,15 +100,14 @@ class Job:
         get_format(self.format_name).write(self.course, self.results, self.folder)
 
 
-PARALLEL_MIN_WORK = 2000  # weighted questions x formats below which starting processes costs more than it saves
-WEIGHT = {"qti21": 4, "canvas": 3, "site": 3, "key": 2, "moodle": 2}  # relative cost per question
+PARALLEL_MIN_WORK = 2000  # questions x format costs below which starting processes costs more than it saves
 
 
 def run_jobs(jobs: list[Job]) -> None:
     """Run the jobs, on every core when there is enough work (the costliest first); the first
     failure is re-raised."""
     fork_map(Job.run, jobs, min_work=PARALLEL_MIN_WORK, uneven=True,
-             cost=lambda job: len(job.course.questions) * WEIGHT.get(job.format_name, 1))
+             cost=lambda job: len(job.course.questions) * REGISTRY[job.format_name].cost)
 
 
 def replace_dir(new: Path, target: Path) -> None:

@@ -215,16 +215,15 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
 
 def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0) -> None:
     from quizgen.build import build as build_course
-    from quizgen.formats import FORMATS, shows_evidence
-    from quizgen.forms import FORM_FORMATS
+    from quizgen.formats import FORMATS, REGISTRY, names, shows_evidence
     from quizgen.loader import ParseCache
 
     formats = list(dict.fromkeys(formats))  # `--format gift --format gift` builds it once
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
-    if forms and not any(name in FORM_FORMATS for name in formats):
-        raise click.ClickException(f"--forms applies to {', '.join(FORM_FORMATS)}; {', '.join(formats)} "
+    if forms and not any(REGISTRY[name].forms for name in formats):
+        raise click.ClickException(f"--forms applies to {', '.join(names(forms=True))}; {', '.join(formats)} "
                                    f"{'has' if len(formats) == 1 else 'have'} no forms")
     check_content_dir(content_dir)
     try:  # bad content raises ContentError, which the group reports

@@ -2,8 +2,8 @@
 
 Form n of seed s is always the same: the order comes from a generator seeded with (s, n) alone.
 Questions are shuffled within each concept; options are shuffled unless the question says
-shuffle=false (e.g. "none of the above" last). Every export then renders the form like any course,
-so each form gets its own answer key.
+shuffle=false (e.g. "none of the above" last). Every export that supports forms (its declaration in
+quizgen.formats says so) then renders the form like any course, so each form gets its own answer key.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import random
 
 from quizgen.model import Course
-
-FORM_FORMATS = ("canvas", "qti21", "moodle", "gift", "key")
 
 
 def make_form(course: Course, seed: int, number: int) -> Course:

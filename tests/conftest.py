@@ -1,15 +1,15 @@
 import os
 import tempfile
-from pathlib import Path
 
 import pytest
+
+from paths import FIXTURES, ROOT
 
 # The CLI caches parsed files under XDG_CACHE_HOME; tests must neither read a developer's cache nor
 # leave one behind, so the whole run (subprocesses included) gets a fresh one.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="quizgen-test-cache-")
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
+REFERENCE_CACHE = ROOT / "build" / "lab-cache"  # where `quizgen verify` (run by make test first) caches the labs
 
 
 @pytest.fixture
@@ -17,3 +17,32 @@ def full_course():
     from quizgen.loader import load_course
 
     return load_course(FIXTURES / "courses" / "full")
+
+
+@pytest.fixture(scope="session")
+def full_size_initialization(tmp_path_factory):
+    """The initialization lab's solution notebook at the lab's own settings, graded in the sandbox against
+    the reference run in build/lab-cache: (the grading report, its output folder).
+
+    It is the suite's longest notebook, so it runs once per session: the notebook tests check that it
+    ran top to bottom, the grading tests that it earns every point against a real reference run.
+    """
+    pytest.importorskip("torch")
+    pytest.importorskip("nbformat")
+    from quizgen.grade import runner
+    from quizgen.grade.sandbox import Limits, probe_isolation
+    from quizgen.lab import runner as lab_runner
+    from quizgen.loader import load_course
+    from quizgen.notebooks import lab_plans, notebook_json, solution_notebook
+
+    lab = "initialization"
+    if lab_runner.cached_results(lab, cache_dir=REFERENCE_CACHE) is None:
+        pytest.skip(f"no reference run of {lab} in build/lab-cache: run `quizgen verify` (make test does)")
+    plan = next(plan for plan in lab_plans(load_course(ROOT / "content")) if plan.lab_id == lab)
+    folder = tmp_path_factory.mktemp("full-size-submission")
+    (folder / "full-size.ipynb").write_text(notebook_json(solution_notebook(plan)), encoding="utf-8")
+    out = tmp_path_factory.mktemp("full-size-grades")
+    report = runner.grade([folder], lab_id=lab, out=out, content=ROOT / "content", workers=1,
+                          cache_dir=REFERENCE_CACHE, limits=Limits(cell_timeout=600, wall_timeout=1200),
+                          isolation=probe_isolation())
+    return report, out

@@ -13,8 +13,8 @@ from quizgen.build import build
 from quizgen.cli import cli
 from quizgen.errors import ContentError
 from quizgen.loader import load_course
+from paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONCEPT = "parameter-initialization.md"
 
 

@@ -3,16 +3,14 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import jsonschema
 import yaml
 from click.testing import CliRunner
 
 from quizgen.cli import cli
+from paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def run(*args):

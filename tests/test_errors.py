@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from quizgen.errors import ContentError, Diagnostic, QuizgenError
+from paths import ROOT
 
-PACKAGE = Path(__file__).resolve().parents[1] / "quizgen"
+PACKAGE = ROOT / "quizgen"
 COMMAND_LINE = {"cli.py", "lab/cli.py"}
 
 

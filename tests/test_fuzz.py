@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from quizgen.errors import ContentError
 from quizgen.loader import load_course
+from paths import FIXTURES
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
 
 SOURCES = sorted((FIXTURES / "courses" / "full").glob("*.md"))
 TEXTS = [path.read_text(encoding="utf-8") for path in SOURCES]

@@ -1,14 +1,14 @@
 """Item-writing lint: warnings by default, errors with --strict."""
 
-from pathlib import Path
 
 from click.testing import CliRunner
 
 from quizgen.cli import cli
 from quizgen.lint import lint
 from quizgen.loader import load_course
+from paths import FIXTURES
 
-COURSES = Path(__file__).resolve().parent / "fixtures" / "courses"
+COURSES = FIXTURES / "courses"
 
 
 def test_flawed_course_gets_one_warning_per_flaw():

@@ -6,9 +6,8 @@ from pathlib import Path
 import pytest
 
 from quizgen.loader import load_course
+from paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def test_full_fixture_loads_every_field(full_course):

@@ -1,38 +1,46 @@
-"""Output formats: one module each, exposing NAME, KIND and write(course, results, out_dir).
+"""Output formats: one module each (quizgen/formats/<name>.py, exposing NAME and
+write(course, results, out_dir)), declared once below with everything the rest of quizgen asks of it.
 
-KIND says where a format's files go under the build folder: "site" -> build/site/,
-"notebooks" -> build/notebooks/, "export" -> build/export/<NAME>/.
-Adding a format = one module here, one template folder, one line in REGISTRY.
-Modules are imported on first use, so `quizgen check` never pays for jinja2 or lxml.
+Adding a format = its module here, its template folder (quizgen/templates/<name>/, if it renders
+templates) and one line in DECLARED.
+The declarations are written here, not read from the modules, so that choosing formats imports none
+of them: `quizgen check` never pays for jinja2 or lxml (the site module alone costs ~0.3 s of imports).
 """
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 
 class Format(NamedTuple):
-    module: str
-    kind: str  # where its files go (see above)
+    name: str  # its module's name, its template folder's name and its --format value
+    # Where its files go under the build folder: "site" -> site/, "notebooks" -> notebooks/,
+    # "export" -> export/<name>/.
+    kind: Literal["site", "notebooks", "export"]
+    forms: bool  # with --forms N, it writes form-1/ … form-N/, each a shuffled version with its own key
+    cost: int  # its rendering time per question, relative to the others: how build shares work among processes
     evidence: bool  # whether it shows lab results (only then are they looked up)
 
+    @property
+    def module(self) -> str:
+        return f"{__name__}.{self.name}"
 
-# Written here, not read from the modules, so that choosing formats imports none of them (the
-# site module alone costs ~0.3 s of imports); a test checks that each module's KIND agrees.
-REGISTRY: dict[str, Format] = {
-    "site": Format("quizgen.formats.site", "site", evidence=True),
-    "canvas": Format("quizgen.formats.canvas", "export", evidence=False),
-    "qti21": Format("quizgen.formats.qti21", "export", evidence=False),
-    "moodle": Format("quizgen.formats.moodle", "export", evidence=False),
-    "gift": Format("quizgen.formats.gift", "export", evidence=False),
-    "key": Format("quizgen.formats.key", "export", evidence=True),
-    "csv": Format("quizgen.formats.csv", "export", evidence=False),
-    "critique": Format("quizgen.formats.critique", "export", evidence=False),
-    "notebooks": Format("quizgen.formats.notebooks", "notebooks", evidence=True),
-    "otter": Format("quizgen.formats.otter", "export", evidence=True),
-}
+
+DECLARED: tuple[Format, ...] = (
+    Format("site", "site", forms=False, cost=3, evidence=True),
+    Format("canvas", "export", forms=True, cost=3, evidence=False),
+    Format("qti21", "export", forms=True, cost=4, evidence=False),
+    Format("moodle", "export", forms=True, cost=2, evidence=False),
+    Format("gift", "export", forms=True, cost=1, evidence=False),
+    Format("key", "export", forms=True, cost=2, evidence=True),
+    Format("csv", "export", forms=False, cost=1, evidence=False),
+    Format("critique", "export", forms=False, cost=1, evidence=False),
+    Format("notebooks", "notebooks", forms=False, cost=1, evidence=True),
+    Format("otter", "export", forms=False, cost=1, evidence=True),
+)
+REGISTRY: dict[str, Format] = {entry.name: entry for entry in DECLARED}
 FORMATS: tuple[str, ...] = tuple(REGISTRY)
 
 
@@ -40,13 +48,11 @@ def get_format(name: str) -> ModuleType:
     return importlib.import_module(REGISTRY[name].module)
 
 
-def kind(name: str) -> str:
-    return REGISTRY[name].kind
+def names(kind: str | None = None, *, forms: bool = False) -> list[str]:
+    """The formats of ``kind`` (all of them when None), only those that support --forms if ``forms``."""
+    return [entry.name for entry in DECLARED
+            if (kind is None or entry.kind == kind) and (entry.forms or not forms)]
 
 
-def shows_evidence(names: list[str]) -> bool:
-    return any(REGISTRY[name].evidence for name in names)
-
-
-def names(kind: str | None = None) -> list[str]:
-    return [name for name, entry in REGISTRY.items() if kind is None or entry.kind == kind]
+def shows_evidence(chosen: list[str]) -> bool:
+    return any(REGISTRY[name].evidence for name in chosen)

@@ -15,7 +15,6 @@ from markupsafe import Markup
 from quizgen.formats.common import full_id, html, render, stable_id, write_quiz_zips
 
 NAME = "canvas"
-KIND = "export"
 CANVAS_TYPES = {
     "choice": "multiple_choice_question",
     "multi": "multiple_answers_question",

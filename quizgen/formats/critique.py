@@ -14,7 +14,6 @@ from pathlib import Path
 from quizgen.formats.common import environment, full_id
 
 NAME = "critique"
-KIND = "export"
 
 
 def output_schema(concept, question) -> dict:

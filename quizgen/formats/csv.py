@@ -10,7 +10,6 @@ from quizgen.formats.common import correct_answers, full_id
 from quizgen.formats.notation import number, option_letter
 
 NAME = "csv"
-KIND = "export"
 COLUMNS = ("concept", "id", "type", "points", "title", "stem", "options", "answer", "tags", "claim",
            "misconceptions")
 

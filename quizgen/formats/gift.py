@@ -16,7 +16,6 @@ from quizgen.formats.moodle import category_path, fraction
 from quizgen.formats.notation import number
 
 NAME = "gift"
-KIND = "export"
 _SPECIAL = re.compile(r"([\\~=#{}:])")
 
 

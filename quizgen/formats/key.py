@@ -14,7 +14,6 @@ from quizgen.formats.notation import option_letter
 from quizgen.site.evidence import claim_evidence, lab_views
 
 NAME = "key"
-KIND = "export"
 
 
 def answer_letters(question) -> str:

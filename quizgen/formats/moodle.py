@@ -14,7 +14,6 @@ from pathlib import Path
 from quizgen.formats.common import render
 
 NAME = "moodle"
-KIND = "export"
 MOODLE_TYPES = {
     "choice": "multichoice", "multi": "multichoice", "truefalse": "truefalse",
     "numeric": "numerical", "short": "shortanswer", "critique": "essay",

@@ -12,7 +12,6 @@ from pathlib import Path
 from quizgen.notebooks import lab_plans, notebook_json, student_notebook
 
 NAME = "notebooks"
-KIND = "notebooks"
 
 
 def write(course, results, out_dir: Path) -> None:

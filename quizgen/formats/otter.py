@@ -30,7 +30,6 @@ from quizgen.notebooks.recipes import flat_metrics
 from quizgen.questions.short import normalize_answer
 
 NAME = "otter"
-KIND = "export"
 README = """\
 # Otter-Grader masters
 

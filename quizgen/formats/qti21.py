@@ -20,7 +20,6 @@ from quizgen.formats.common import (
 )
 
 NAME = "qti21"
-KIND = "export"
 # markdown-it writes table alignment as style="text-align:…"; QTI's XHTML subset has no style attribute.
 _STYLE = re.compile(r' style="[^"]*"')
 

@@ -13,7 +13,6 @@ from quizgen.parallel import fork_map
 from quizgen.site.pages import Site
 
 NAME = "site"
-KIND = "site"
 PARALLEL_MIN_PAGES = 200  # below this, starting worker processes costs more than it saves
 
 

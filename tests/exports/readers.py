@@ -17,8 +17,8 @@ import lxml.html
 from lxml import etree
 
 from quizgen.formats.common import full_id, inline_html, stable_id
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 QTI21 = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 

@@ -16,13 +16,13 @@ from quizgen.build import build
 from quizgen.cli import cli
 from quizgen.formats import names
 from quizgen.loader import load_course
+from paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT.parent / "shared" / "schemas"
 COURSES = {
     "seed": ROOT / "content",
-    "full": ROOT / "tests" / "fixtures" / "courses" / "full",
-    "hostile": ROOT / "tests" / "fixtures" / "courses" / "hostile",
+    "full": FIXTURES / "courses" / "full",
+    "hostile": FIXTURES / "courses" / "hostile",
 }
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason="../shared/schemas is not here (CI has it)")
 needs_node = pytest.mark.skipif(not (ROOT / "node_modules" / "gift-pegjs").is_dir() or not shutil.which("node"),
@@ -316,10 +316,18 @@ def test_a_failed_export_leaves_the_previous_output(tmp_path, monkeypatch):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_the_registry_states_each_formats_kind_as_its_module_does():
-    from quizgen.formats import REGISTRY, get_format
+def test_every_format_module_is_declared_once_under_its_own_name():
+    import importlib
+    import pkgutil
 
-    assert {name: get_format(name).KIND for name in REGISTRY} == {name: entry.kind for name, entry in REGISTRY.items()}
+    import quizgen.formats
+    from quizgen.formats import DECLARED, REGISTRY
+
+    modules = {info.name: importlib.import_module(f"quizgen.formats.{info.name}")
+               for info in pkgutil.iter_modules(quizgen.formats.__path__)}
+    writers = sorted(name for name, module in modules.items() if hasattr(module, "write"))
+    assert sorted(entry.name for entry in DECLARED) == sorted(REGISTRY) == writers
+    assert all(modules[name].NAME == name for name in writers)
 
 
 # --- how options are named -----------------------------------------------------------------------
@@ -333,7 +341,7 @@ def test_option_letters_go_on_after_z_as_spreadsheet_columns_do():
 
 
 def test_the_key_and_the_csv_name_the_28th_option_ab(tmp_path):
-    build(ROOT / "tests" / "fixtures" / "courses" / "many-options", tmp_path, ["key", "csv"])
+    build(FIXTURES / "courses" / "many-options", tmp_path, ["key", "csv"])
     key = (tmp_path / "export" / "key" / "key.md").read_text(encoding="utf-8")
     assert "- Z. Option number 26\n" in key and "- AA. Option number 27\n" in key
     assert "- **AB. Option number 28** ✓" in key and "**Answer:** AB" in key

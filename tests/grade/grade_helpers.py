@@ -16,6 +16,8 @@ from quizgen.loader import load_course
 from quizgen.notebooks import lab_plans, notebook_json, solution_notebook, student_notebook
 from quizgen.notebooks.recipes import QUICK_CONFIG
 
+# Its own ROOT, not tests/paths.py's: benchmarks/grade_neighbours.py and test_unprivileged.py's `nobody`
+# import this module outside pytest, where tests/ is not on sys.path.
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"
 LAB = "initialization"  # the adversarial notebooks answer its questions

@@ -23,7 +23,8 @@ from quizgen.grade.sandbox import Limits  # noqa: E402
 ISOLATION = sandbox.probe_isolation()
 LIMITS = Limits(cell_timeout=8, wall_timeout=60, grace=3, memory_bytes=1 * 2**30, call_timeout=3)
 
-pytestmark = pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")]
 
 
 @pytest.fixture(scope="module")

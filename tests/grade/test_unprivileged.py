@@ -29,8 +29,8 @@ pytest.importorskip("nbformat")
 
 import attacks  # noqa: E402
 import grade_helpers as subs  # noqa: E402
+from paths import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
 
@@ -55,7 +55,7 @@ def why_not() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(why_not() is not None, reason=why_not() or "")]
 
 
 def shared_venv(base: Path) -> Path:

@@ -14,8 +14,9 @@ from click.testing import CliRunner
 torch = pytest.importorskip("torch")
 
 from quizgen.lab import cli, runner  # noqa: E402
+from paths import ROOT  # noqa: E402
 
-REPO_LABS = Path(__file__).resolve().parents[2] / "labs"
+REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
     "initialization.py": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)"},

@@ -19,8 +19,8 @@ from quizgen.loader import load_course
 from quizgen.notebooks import lab_plans, notebook_json
 from quizgen.notebooks.exercises import solution_source
 from quizgen.notebooks.recipes import QUICK_CONFIG
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 LABS = ("initialization", "sft-objective", "ift-vs-pretraining")
 
 # The `test` extra installs it; without it the tests say so rather than pass silently.
@@ -81,6 +81,7 @@ def test_otter_assign_makes_a_student_notebook_without_solutions_or_hidden_tests
     assert "hidden=True" in tests and "_unseen(" in tests
 
 
+@pytest.mark.slow
 @needs_otter
 def test_the_autograder_tests_pass_on_the_solution_notebook(tmp_path):
     # The quickest lab at reduced settings: otter assign runs the whole notebook, then every test.

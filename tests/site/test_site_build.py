@@ -20,9 +20,9 @@ from quizgen.loader import load_course
 from quizgen.site import pages as site_pages
 from quizgen.site.evidence import missing_claims
 from quizgen.site.order import learning_order, tag_slugs
+from paths import FIXTURES, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-FULL = ROOT / "tests" / "fixtures" / "courses" / "full"
+FULL = FIXTURES / "courses" / "full"
 
 
 def parse(path: Path):
@@ -263,7 +263,7 @@ def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, monkeypatch
 
 
 def test_options_after_z_are_named_aa_ab(tmp_path):
-    build(ROOT / "tests" / "fixtures" / "courses" / "many-options", tmp_path, ["site"], {})
+    build(FIXTURES / "courses" / "many-options", tmp_path, ["site"], {})
     section = parse(tmp_path / "site" / "concepts" / "many-options.html").get_element_by_id("q-pick-the-last")
     letters = [text(span) for span in select(section, "form .letter")]
     assert letters[24:] == ["Y", "Z", "AA", "AB"]

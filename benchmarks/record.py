@@ -1,0 +1,62 @@
+"""What every benchmark says when it starts and leaves behind when it ends: the commit it measured, the
+versions of the tools it ran with, and its figures in benchmarks/out/<name>.json.
+
+    header = record.start("export_speed", ["text2qti"])   # prints the commit and the versions
+    ...
+    record.write(header, {"median_s": 0.54})             # benchmarks/out/export_speed.json
+
+The tools the benchmarks compare quizgen with are pinned in pyproject's `bench` extra
+(`pip install -e '.[bench]'`), so two runs of a script compare the same versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+
+
+def commit() -> str:
+    """The short commit, with "+changes" when tracked files differ from it (the figures are then not its)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+        except OSError:  # no git on this machine
+            return ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def start(name: str, packages: list[str] = ()) -> dict:
+    """Print and return what the figures were measured with: commit, Python, packages, CPUs, load."""
+    header = {"benchmark": name, "commit": commit(), "python": platform.python_version(),
+              "versions": {package: version(package) for package in ("quizgen", *packages)},
+              "cpus": os.cpu_count(), "load_average_before": list(os.getloadavg())}
+    versions = ", ".join(f"{package} {number}" for package, number in header["versions"].items())
+    print(f"{name}: commit {header['commit']}, Python {header['python']}, {versions}; "
+          f"{header['cpus']} CPUs, load average {header['load_average_before'][0]:.2f}", flush=True)
+    return header
+
+
+def write(header: dict, figures: dict) -> Path:
+    """benchmarks/out/<name>.json: the header, the figures and the load average at the end."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{header['benchmark']}.json"
+    report = header | figures | {"load_average_after": list(os.getloadavg())}
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(ROOT)}")
+    return path
