@@ -21,9 +21,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,8 +257,12 @@ class Cgroups:
             return None
         base = top / f"quizgen-{os.getpid()}"
         base.mkdir(exist_ok=True)
-        (top / "cgroup.subtree_control").write_text("+memory +pids +cpu")
-        (base / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+        try:
+            (top / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+            (base / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+        except OSError:
+            base.rmdir()
+            raise
         return cls("v2", {"unified": base})
 
     @classmethod
@@ -342,9 +348,6 @@ class Cgroup:
 
     def remove(self) -> None:
         """Kill whatever is left in it, then remove it."""
-        import signal
-        import time
-
         for _ in range(100):
             pids = self.pids()
             if not pids:

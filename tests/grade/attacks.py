@@ -34,7 +34,7 @@ from typing import Callable
 
 import grade_helpers as subs
 
-ROOT = Path(__file__).resolve().parents[2]
+from paths import ROOT  # noqa: E402
 LEARNER_UIDS = range(61000, 61064)  # the uids the grader gives sandboxes (one per worker slot)
 SHM_SIZE = 100 * 2**20  # what the shared-memory attack asks for, three times
 VALID_PREDICTIONS = {"forgets_more": "aggressive", "drifts_more": "aggressive", "random_init_learns_task": False}
