@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Callable
 
 import grade_helpers as subs
+from paths import ROOT
 
-from paths import ROOT  # noqa: E402
 LEARNER_UIDS = range(61000, 61064)  # the uids the grader gives sandboxes (one per worker slot)
 SHM_SIZE = 100 * 2**20  # what the shared-memory attack asks for, three times
 VALID_PREDICTIONS = {"forgets_more": "aggressive", "drifts_more": "aggressive", "random_init_learns_task": False}
