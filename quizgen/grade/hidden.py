@@ -23,6 +23,15 @@ def tensor(data, dtype: str) -> dict:
     return {"tensor": data, "dtype": dtype}
 
 
+def has_tensor(argument) -> bool:
+    """Whether an encoded argument (as boot.decode reads it) holds a tensor anywhere."""
+    if "tensor" in argument:
+        return True
+    if "dict" in argument:
+        return any(has_tensor(item) for item in argument["dict"].values())
+    return "list" in argument and any(has_tensor(item) for item in argument["list"])
+
+
 def cases(name: str, count: int, seed: int) -> list[Case]:
     rng = random.Random(seed)
     return [MAKERS[name](rng, index) for index in range(count)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from quizgen.formats.notation import number
 from quizgen.grade.sandbox import ENVIRONMENT_ERROR, GRADED
-from quizgen.grade.untrusted import log_text, markdown_text
+from quizgen.grade.untrusted import markdown_text
 
 STATUS_NOTES = {
     "cell timeout": "A cell ran past the time limit and was stopped; the cells after it did not run.",
@@ -99,7 +99,7 @@ def write_submission(out: Path, record: dict, lab_title: str, output_tail: str) 
     """One learner's files, written as soon as they are graded (so --resume and a crash keep them)."""
     learner = record["learner"]
     write_atomic(out / "feedback" / f"{learner}.md", feedback_markdown(record, lab_title))
-    write_atomic(out / "logs" / f"{learner}.txt", log_text(output_tail.encode("utf-8", "replace")))
+    write_atomic(out / "logs" / f"{learner}.txt", output_tail)  # cleaned by the sandbox (untrusted.log_text)
     write_atomic(out / "submissions" / f"{learner}.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 

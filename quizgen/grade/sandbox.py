@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from quizgen.grade import jail, untrusted
+from quizgen.grade import hidden, jail, untrusted
 from quizgen.grade.jail import Isolation, probe_isolation  # noqa: F401 - part of this module's interface
 from quizgen.lab.runner import DEFAULT_THREADS
 
@@ -298,7 +298,7 @@ class _Run:
             "runtime": jail.SANDBOX_RUNTIME if jailed else str(self.runtime.folder),
             "modules": NEEDED_MODULES,
             "files": [f"{jail.SANDBOX_RUNTIME}/quizgen/lab/checkpoint/config.json"] if jailed else [],
-            "needs_torch": any("tensor" in json.dumps(arguments) for _, arguments in self.calls),
+            "needs_torch": any(hidden.has_tensor(argument) for _, arguments in self.calls for argument in arguments),
             "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
                        "processes": limits.processes, "file_bytes": limits.file_bytes,
                        "open_files": limits.open_files},

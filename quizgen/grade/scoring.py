@@ -55,11 +55,14 @@ def _meta(cell: dict) -> dict:
     return quizgen if isinstance(quizgen, dict) else {}
 
 
+PREDICTION_ASSIGNMENT = re.compile(r"^\s*PREDICTIONS\s*(\[|=)", re.M)
+
+
 def required_cells(plan: Plan) -> dict[str, re.Pattern]:
     """Each graded cell's key and how to recognise it when an editor dropped the cell metadata."""
     required = {exercise.name: re.compile(rf"^\s*def\s+{exercise.name}\s*\(", re.M) for exercise in plan.exercises}
     if plan.predictions:
-        required["PREDICTIONS"] = re.compile(r"^\s*PREDICTIONS\s*(\[|=)", re.M)
+        required["PREDICTIONS"] = PREDICTION_ASSIGNMENT
     if plan.measurements:
         required["MEASURED"] = re.compile(r"^\s*MEASURED\s*(\[|=)", re.M)
     for question in plan.questions:
@@ -82,9 +85,6 @@ def train_from(notebook: dict) -> int:
         if _meta(cell).get("role") == TRAIN or (training_call.search(_source(cell)) and "def finetune" not in _source(cell)):
             return position
     return len(code_cells(notebook))
-
-
-PREDICTION_ASSIGNMENT = re.compile(r"^\s*PREDICTIONS\s*(\[|=)", re.M)
 
 
 def written_predictions(notebook: dict) -> dict | str:

@@ -4,7 +4,8 @@ The course is loaded by ``load_course``, as every command loads it, with an in-m
 each file's size and modification time: an edit re-reads only the files whose size or modification
 time changed, re-renders only the concept pages whose inputs changed (see ``ConceptPage``), and
 rewrites only the files whose bytes changed, each by an atomic rename. So one edited concept of a
-1,000-concept course shows up in well under a second. A content error leaves the site as it was and is reported as ``path:line:``.
+1,000-concept course shows up in well under a second. A content error leaves the site as it was and
+is reported as ``path:line:``.
 
 Pages are served as built, except that an HTML response gets one extra script tag that reloads the
 page after a rebuild (the files on disk never contain it).
