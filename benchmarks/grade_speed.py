@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--lab", default="initialization")
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="QUICK_CONFIG settings (graded by relations)")
+    parser.add_argument("--quick", action="store_true", help="each lab recipe's QUICK settings (graded by relations)")
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "build" / "lab-cache")
     args = parser.parse_args()
     header = record.start("grade_speed", ["torch", "transformers"])
@@ -58,7 +58,6 @@ def main() -> None:
     from quizgen.lab import runner as lab_runner
     from quizgen.loader import load_course
     from quizgen.notebooks import lab_plans, notebook_json, solution_notebook
-    from quizgen.notebooks.recipes import QUICK_CONFIG
 
     os.chdir(ROOT)
     started = time.perf_counter()
@@ -66,7 +65,7 @@ def main() -> None:
     reference_s = time.perf_counter() - started
     print(f"reference run of {args.lab}: {'cached' if reference['cached'] else 'computed'} in {reference_s:.1f} s")
 
-    plan = next(p for p in lab_plans(load_course(ROOT / "content"), config_overrides=QUICK_CONFIG if args.quick else None)
+    plan = next(p for p in lab_plans(load_course(ROOT / "content"), quick=args.quick)
                 if p.lab_id == args.lab)
     notebook = solution_notebook(plan)
     trainings_in_grader = count_training_runs()

@@ -1,5 +1,5 @@
 """Full-size lab notebooks against the lab time budget: each lab's solution notebook, with the lab's own
-settings (not QUICK_CONFIG), run top to bottom by nbclient on a fresh kernel, as a learner runs it.
+settings (not the recipes' QUICK ones), run top to bottom by nbclient on a fresh kernel, as a learner runs it.
 
     python benchmarks/notebook_speed.py [--labs initialization sft-objective ift-vs-pretraining] [--runs 1]
 

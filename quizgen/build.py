@@ -38,7 +38,7 @@ def cached_lab_results(course: Course) -> dict:
     results = {}
     for lab in sorted({concept.lab for concept in course.concepts if concept.lab}):
         try:
-            hit = runner.cached_results(lab)
+            hit = runner.cached_results(lab, labs=course.labs)
         except Exception:  # noqa: BLE001 - an unreadable lab has no evidence to show; verify reports why
             continue
         if hit:

@@ -60,8 +60,8 @@ def load_course(content_dir: str | Path, cache: ParseCache | None = None,
 
     With a ``cache``, files whose bytes were parsed before are not parsed again (anything with the
     ParseCache methods key, get and put will do). ``labs`` maps each lab a concept may name to its
-    claims; by default the labs in labs/ are read (see quizgen.lab.runner.labs_dir), only when a
-    concept names one.
+    claims; by default the course's labs are read (course.yml's `labs`, else the labs shipped with
+    quizgen: see quizgen.lab.runner), only when a concept names one.
     """
     content_dir = Path(content_dir)
     diagnostics = DiagnosticList()
@@ -71,15 +71,31 @@ def load_course(content_dir: str | Path, cache: ParseCache | None = None,
         if result is not None:
             loaded.append(result)
     check_course(loaded, diagnostics)
-    check_labs(loaded, labs, diagnostics)
     info = load_course_info(content_dir, diagnostics)
+    labs_folder = course_labs(content_dir, info, diagnostics)
+    check_labs(loaded, labs, labs_folder, diagnostics)
     if diagnostics.errors:
         raise ContentError(diagnostics.items)
     return Course(
         title=info.title if info else content_dir.resolve().name,
         description=info.description if info else "",
+        labs=labs_folder,
         concepts=tuple(item.concept for item in loaded if item.concept is not None),
     )
+
+
+def course_labs(content_dir: Path, info: CourseInfo | None, diagnostics: DiagnosticList) -> Path | None:
+    """The folder named by course.yml's `labs`, resolved; None when it names none (or one that is missing)."""
+    if info is None or info.labs is None:
+        return None
+    folder = (content_dir / info.labs).resolve()
+    if not folder.is_dir():
+        path = content_dir / COURSE_FILE
+        line = next((number for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                     if text.startswith("labs:")), 1)
+        diagnostics.error(str(path), line, f"labs: {info.labs} is not a folder (looked for {folder})")
+        return None
+    return folder
 
 
 def concept_files(content_dir: Path) -> list[Path]:
@@ -472,21 +488,25 @@ def check_course(loaded: list[LoadedFile], diagnostics: DiagnosticList) -> None:
     check_cycles(loaded, by_id, diagnostics)
 
 
-def check_labs(loaded: list[LoadedFile], labs: Mapping[str, Collection[str]] | None,
+def check_labs(loaded: list[LoadedFile], labs: Mapping[str, Collection[str]] | None, folder: Path | None,
                diagnostics: DiagnosticList) -> None:
-    """Each concept's lab must exist, and each claim a question names must be one its lab declares."""
+    """Each concept's lab must exist in ``folder`` (None: the shipped labs) and load whole (its lab,
+    notebook recipe and exercises), and each claim a question names must be one its lab declares."""
     named = [item for item in loaded if item.concept is not None and item.concept.lab]
     if not named:
         return
     if labs is None:
-        from quizgen.lab.runner import claim_names, labs_dir
+        from quizgen.lab.runner import discover, labs_dir
 
         try:
-            labs = claim_names()
-        except QuizgenError as error:  # a lab file that does not even import
+            specs = discover(folder)
+            for spec in {specs[item.concept.lab] for item in named if item.concept.lab in specs}:
+                spec.validate()
+        except QuizgenError as error:  # a lab file that does not even import, a recipe naming no exercise
             diagnostics.items.extend(error.diagnostics)
             return
-        known = ", ".join(sorted(labs)) or f"none in {labs_dir()}"
+        labs = {lab_id: [claim.name for claim in spec.claims] for lab_id, spec in specs.items()}
+        known = ", ".join(sorted(labs)) or f"none in {labs_dir(folder)}"
     else:
         known = ", ".join(sorted(labs)) or "none"
     for item in named:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -41,11 +43,15 @@ class CourseInfo(Strict):
 
     title: NonEmpty
     description: str = ""
+    labs: NonEmpty | None = Field(None, description="The course's own labs folder, relative to course.yml; "
+                                  "without it, concepts name the course labs that come with quizgen.")
 
 
 class Course(Strict):
     title: str
     description: str = ""
+    labs: Path | None = Field(None, description="The labs folder concepts name (course.yml's `labs`, resolved); "
+                              "None: the labs that come with quizgen.")
     concepts: tuple[Concept, ...]
     form: int | None = Field(None, description="Which shuffled form this is (quizgen.forms); None for the course.")
 

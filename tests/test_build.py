@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from quizgen.build import build
 from quizgen.cli import cli
 from quizgen.errors import ContentError
+from quizgen.lab.runner import discover
 from quizgen.loader import load_course
 from paths import FIXTURES
 
@@ -50,7 +51,7 @@ def test_build_refuses_a_concept_naming_an_unknown_lab_with_the_diagnostic_check
     assert checked.exit_code == built.exit_code == 1
     assert built.output == checked.output == (
         f"{course / CONCEPT}:{lab_line}: concept 'parameter-initialization' names the unknown lab 'initalization' "
-        "(labs: ift-vs-pretraining, initialization, sft-objective).\n1 error in 1 file\n")
+        f"(labs: {', '.join(sorted(discover()))}).\n1 error in 1 file\n")
     assert tree_bytes(out) == before  # the last good build, untouched, and no staging folder left
     assert not [path for path in out.iterdir() if path.name.startswith(".")]
 

@@ -9,6 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from quizgen.cli import cli
+from quizgen.lab.runner import discover
 from paths import FIXTURES, ROOT
 
 
@@ -138,7 +139,7 @@ def test_check_reports_an_unknown_lab_and_an_unknown_claim_with_their_lines(tmp_
     lab_line = path.read_text().splitlines().index("lab: initalization") + 1
     assert result.exit_code == 1
     assert f"parameter-initialization.md:{lab_line}: concept 'parameter-initialization' names the unknown lab " \
-           "'initalization' (labs: ift-vs-pretraining, initialization, sft-objective)." in result.output
+           f"'initalization' (labs: {', '.join(sorted(discover()))})." in result.output
     assert result.output.rstrip().endswith("1 error in 1 file")
 
 
@@ -146,14 +147,16 @@ def test_a_lab_file_that_does_not_load_is_reported_at_its_line_with_the_rest(tmp
     import shutil
 
     shutil.copytree(FIXTURES / "courses" / "full", tmp_path / "course")
-    (tmp_path / "labs").mkdir()
-    (tmp_path / "labs" / "initialization.py").write_text("ID = 'initialization'\n\ndef run(lab):\n    return {\n")
-    monkeypatch.chdir(tmp_path)  # labs/ of the current folder are the course's labs
+    (tmp_path / "labs" / "initialization").mkdir(parents=True)
+    (tmp_path / "labs" / "initialization" / "lab.py").write_text("TITLE = 'initialization'\n\ndef run(lab):\n    return {\n")
+    with (tmp_path / "course" / "course.yml").open("a") as course_file:
+        course_file.write("labs: ../labs\n")  # the course brings its own labs
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "course" / "sft-objective.md"
     path.write_text(path.read_text(encoding="utf-8").replace("type=choice", "type=chioce", 1), encoding="utf-8")
     result = run("check", "course")
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert f"{tmp_path / 'labs' / 'initialization.py'}:4: cannot load the lab: SyntaxError: '{{' was never closed" in lines
+    assert f"{tmp_path / 'labs' / 'initialization' / 'lab.py'}:4: cannot load the lab: SyntaxError: '{{' was never closed" in lines
     assert any(line.startswith("course/sft-objective.md:") and "unknown question type 'chioce'" in line for line in lines)
     assert lines[-1] == "2 errors in 2 files"

@@ -1,5 +1,5 @@
 """quizgen installed from its wheel, not from this checkout, still finds everything it ships: the output
-templates, the vendored KaTeX and the pre-trained checkpoint."""
+templates, the vendored KaTeX, the pre-trained checkpoint and the course labs, from any folder."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def test_the_wheel_carries_templates_katex_and_the_checkpoint(installed):
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("quizgen/templates/canvas/item.xml", "quizgen/templates/site/base.html",
                    "quizgen/templates/site/assets/vendor/katex/katex.min.js",
-                   "quizgen/lab/checkpoint/model.safetensors", "quizgen/lab/checkpoint/config.json"):
+                   "quizgen/lab/checkpoint/model.safetensors", "quizgen/lab/checkpoint/config.json",
+                   *(f"quizgen/labs/{path.relative_to(ROOT / 'labs')}" for path in (ROOT / "labs").glob("*/*.py"))):
         assert needed in names, needed
+    assert not [name for name in names if "__pycache__" in name]
     assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "content/"))]
 
 
@@ -57,17 +59,40 @@ def test_an_installed_quizgen_builds_the_site_and_every_export(installed, tmp_pa
     _, site = installed
     where = run_installed(site, tmp_path, "-c", "import quizgen; print(quizgen.__file__)")
     assert where.stdout.strip().startswith(str(site)), where.stdout + where.stderr  # not this checkout
-    formats = ["site", "canvas", "qti21", "moodle", "gift", "key", "csv", "critique"]
-    # The wheel does not carry the labs yet (issue 11): the course's labs/ folder comes with it, in the working
-    # directory, where quizgen looks first. Without it, build refuses the concepts' labs, as check does.
-    refused = run_installed(site, tmp_path, "-m", "quizgen", "build", "--content", str(ROOT / "content"),
-                            "--out", str(tmp_path / "refused"), "--format=site")
-    assert refused.returncode == 1 and "names the unknown lab 'initialization'" in refused.stderr, refused.stderr
-    shutil.copytree(ROOT / "labs", tmp_path / "labs")
+    formats = ["site", "canvas", "qti21", "moodle", "gift", "key", "csv", "critique", "notebooks", "otter"]
+    # From an empty folder: the labs the course names come with the wheel.
     result = run_installed(site, tmp_path, "-m", "quizgen", "build", "--content", str(ROOT / "content"),
                            "--out", str(tmp_path / "out"), *[f"--format={name}" for name in formats])
     assert result.returncode == 0, result.stdout + result.stderr
+    notebooks = sorted(path.name for path in (tmp_path / "out" / "notebooks").iterdir())
+    labs = sorted(path.parent.name for path in (ROOT / "labs").glob("*/lab.py"))
+    assert notebooks == [f"{lab}.ipynb" for lab in labs]
+    assert "def check_relative_drift(" in (tmp_path / "out" / "notebooks" / "initialization.ipynb").read_text()
+    assert len(list((tmp_path / "out" / "export" / "otter").glob("*/*.ipynb"))) == len(labs)
     assert (tmp_path / "out" / "site" / "index.html").is_file()
     assert (tmp_path / "out" / "site" / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
     assert len(list((tmp_path / "out" / "export" / "canvas").glob("*.zip"))) == 4
     assert (tmp_path / "out" / "export" / "key" / "key.html").is_file()
+
+
+@pytest.mark.slow
+def test_an_installed_quizgen_lists_and_runs_its_labs_from_any_folder(installed, tmp_path):
+    pytest.importorskip("torch")
+    _, site = installed
+    listed = run_installed(site, tmp_path, "-m", "quizgen", "lab", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert [line for line in listed.stdout.splitlines() if not line.startswith(" ")] == [
+        "ift-vs-pretraining: Instruction fine-tuning vs pre-training",
+        "initialization: Initialization and moderate adjustment in fine-tuning",
+        "sft-objective: The supervised fine-tuning objective"]
+    ran = run_installed(site, tmp_path, "-m", "quizgen", "lab", "run", "ift-vs-pretraining",
+                        "--cache-dir", str(tmp_path / "cache"))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "2 of 2 claims hold." in ran.stdout
+    # It ran the lab the wheel carries (its source is part of the results' settings).
+    import hashlib
+    import json
+
+    results = json.loads(next((tmp_path / "cache").glob("*/*/results.json")).read_text())
+    shipped = site / "quizgen" / "labs" / "ift-vs-pretraining" / "lab.py"
+    assert results["settings"]["lab_source"] == hashlib.sha256(shipped.read_bytes()).hexdigest()[:16]

@@ -13,8 +13,10 @@ from pathlib import Path
 from markupsafe import Markup
 
 from quizgen.formats.common import full_id, html, render, stable_id, write_quiz_zips
+from quizgen.questions import for_type
 
 NAME = "canvas"
+# Each question type as the Canvas item it becomes (item.xml writes each of these kinds).
 CANVAS_TYPES = {
     "choice": "multiple_choice_question",
     "multi": "multiple_answers_question",
@@ -23,21 +25,28 @@ CANVAS_TYPES = {
     "short": "short_answer_question",
     "critique": "essay_question",
 }
+CHOICE_KINDS = ("multiple_choice_question", "multiple_answers_question", "true_false_question")
+
+
+def canvas_type(question) -> str:
+    return for_type(CANVAS_TYPES, question, "the Canvas export")
 
 
 def general_feedback(question) -> str:
-    """The explanation; for a critique also the rubric and the exemplar, for the grader."""
+    """The explanation; for an essay (a critique) also the rubric and the exemplar, for the grader."""
     parts = [html(question.explanation)]
-    if question.type == "critique":
+    if canvas_type(question) == "essay_question":
         parts.append(render(NAME, "rubric.html", question=question))
     return "\n".join(parts)
 
 
 def item_xml(concept, question) -> Markup:
+    kind = canvas_type(question)
     item = stable_id("item", full_id(concept, question))
-    option_ids = {option.text: stable_id(item, option.text) for option in getattr(question, "options", ())}
+    options = kind in CHOICE_KINDS
+    option_ids = {option.text: stable_id(item, option.text) for option in question.options} if options else {}
     return Markup(render(NAME, "item.xml", concept=concept, question=question, item=item, oid=option_ids,
-                         kind=CANVAS_TYPES[question.type], general_feedback=general_feedback))
+                         kind=kind, options=options, general_feedback=general_feedback))
 
 
 def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from quizgen.formats.notation import number
 from quizgen.markdown import MathStyle, render_markdown
 from quizgen.model import Concept, Course
 from quizgen.parallel import fork_map
+from quizgen.questions import UnsupportedQuestionType, question_type
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so that the same course gives byte-identical zips
@@ -74,14 +75,14 @@ def inline_html(text: str, math: MathStyle = "tex") -> str:
 
 
 def correct_answers(question) -> list[str]:
-    """The correct answer(s) as text: what every format must agree on."""
-    if question.type in ("choice", "multi", "truefalse"):
-        return [option.text for option in question.options if option.correct]
-    if question.type == "numeric":
-        return [f"{number(question.answer)} ± {number(question.margin)}" + (f" {question.unit}" if question.unit else "")]
-    if question.type == "short":
-        return list(question.accepted)
-    return []  # critique: graded with the rubric
+    """The correct answer(s) as text, what every format must agree on: the type's own (QuestionType),
+    none for a type graded with a rubric."""
+    return question_type(question).correct_answers(question)
+
+
+def unsupported(message: str):
+    """For a template's last ``{% else %}``: a branch it has no rendering for is an error, not a blank."""
+    raise UnsupportedQuestionType(message)
 
 
 PARALLEL_MIN_ITEMS = 400  # below this, forking workers costs more than rendering serially
@@ -122,7 +123,7 @@ def environment(format_name: str) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(html=html, inline_html=inline_html, number=number)
-    env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers)
+    env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers, unsupported=unsupported)
     return env
 
 

@@ -4,6 +4,9 @@ critique/<concept>/<question>/learner.md   the scenario, the task, the criteria 
 critique/<concept>/<question>/grader.md    rubric-based scoring instructions for a TA or an LLM,
                                            with {{ANSWER}} where the learner's answer goes
 critique/<concept>/<question>/schema.json  the JSON Schema the grader's reply must meet
+
+It carries the questions a person scores with a rubric (QuestionType.graded == "rubric"); an
+auto-graded question has no rubric to apply and no prompt.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 from pathlib import Path
 
 from quizgen.formats.common import environment, full_id
+from quizgen.questions import auto_graded, for_type
 
 NAME = "critique"
 
@@ -50,17 +54,26 @@ def output_schema(concept, question) -> dict:
     }
 
 
+def write_prompts(env, course, concept, question, folder: Path) -> None:
+    """learner.md, grader.md and schema.json for a question with a task, a rubric and an exemplar."""
+    folder.mkdir(parents=True)
+    schema = json.dumps(output_schema(concept, question), indent=2, ensure_ascii=False)
+    context = {"concept": concept, "question": question, "course_title": course.title, "schema": schema}
+    (folder / "learner.md").write_text(env.get_template("learner.md").render(**context), encoding="utf-8")
+    (folder / "grader.md").write_text(env.get_template("grader.md").render(**context), encoding="utf-8")
+    (folder / "schema.json").write_text(schema + "\n", encoding="utf-8")
+
+
+# The prompts of each rubric-graded type.
+WRITERS = {"critique": write_prompts}
+
+
 def write(course, results, out_dir: Path) -> None:
     env = environment(NAME).overlay()
     env.filters["cell"] = lambda text: " ".join(text.split()).replace("|", "\\|")
     for concept in course.concepts:
         for question in concept.questions:
-            if question.type != "critique":
+            if auto_graded(question):
                 continue
-            folder = out_dir / concept.id / question.id
-            folder.mkdir(parents=True)
-            schema = json.dumps(output_schema(concept, question), indent=2, ensure_ascii=False)
-            context = {"concept": concept, "question": question, "course_title": course.title, "schema": schema}
-            (folder / "learner.md").write_text(env.get_template("learner.md").render(**context), encoding="utf-8")
-            (folder / "grader.md").write_text(env.get_template("grader.md").render(**context), encoding="utf-8")
-            (folder / "schema.json").write_text(schema + "\n", encoding="utf-8")
+            writer = for_type(WRITERS, question, "the critique export")
+            writer(env, course, concept, question, out_dir / concept.id / question.id)

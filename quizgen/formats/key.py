@@ -11,9 +11,21 @@ from pathlib import Path
 
 from quizgen.formats.common import environment
 from quizgen.formats.notation import option_letter
+from quizgen.questions import for_type
 from quizgen.site.evidence import claim_evidence, lab_views
 
 NAME = "key"
+# How the key gives each type's answer (key.md and key.html write each of these):
+# "option": the options, the right one's letter; "options": the same with the multi scoring rule;
+# "text": correct_answers(); "rubric": the task, the rubric and the exemplar.
+ANSWERS = {
+    "choice": "option", "truefalse": "option", "multi": "options", "numeric": "text", "short": "text",
+    "critique": "rubric",
+}
+
+
+def key_answer(question) -> str:
+    return for_type(ANSWERS, question, "the answer key")
 
 
 def answer_letters(question) -> str:
@@ -26,7 +38,7 @@ def _env():
         oneline=lambda text: " ".join(text.split()),
         cell=lambda text: " ".join(text.split()).replace("|", "\\|"),
     )
-    env.globals.update(option_letter=option_letter, answer_letters=answer_letters)
+    env.globals.update(option_letter=option_letter, answer_letters=answer_letters, key_answer=key_answer)
     return env
 
 

@@ -10,14 +10,29 @@ such questions get -100 % per wrong option, which is the closest it has (noted i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from quizgen.formats.common import render
+from quizgen.questions import for_type
 
 NAME = "moodle"
+
+
+class MoodleItem(NamedTuple):
+    qtype: str  # Moodle's question type (quiz.xml writes each of them)
+    single: bool = False  # a multichoice question with one right answer (radio buttons)
+
+
+# Each question type as the Moodle question it becomes.
 MOODLE_TYPES = {
-    "choice": "multichoice", "multi": "multichoice", "truefalse": "truefalse",
-    "numeric": "numerical", "short": "shortanswer", "critique": "essay",
+    "choice": MoodleItem("multichoice", single=True), "multi": MoodleItem("multichoice"),
+    "truefalse": MoodleItem("truefalse"), "numeric": MoodleItem("numerical"), "short": MoodleItem("shortanswer"),
+    "critique": MoodleItem("essay"),
 }
+
+
+def moodle_item(question) -> MoodleItem:
+    return for_type(MOODLE_TYPES, question, "the Moodle export")
 
 
 def percent(value: float) -> str:
@@ -27,7 +42,8 @@ def percent(value: float) -> str:
 
 
 def fraction(question, option) -> str:
-    if question.type == "choice":
+    """An option's share of a multichoice question's grade (GIFT writes the same)."""
+    if moodle_item(question).single:
         return "100" if option.correct else "0"
     right = sum(o.correct for o in question.options)
     if option.correct:
@@ -47,6 +63,6 @@ def rubric(question) -> str:
 
 def write(course, results, out_dir: Path) -> None:
     categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
-    xml = render(NAME, "quiz.xml", categories=categories, MOODLE_TYPES=MOODLE_TYPES, fraction=fraction,
+    xml = render(NAME, "quiz.xml", categories=categories, moodle_item=moodle_item, fraction=fraction,
                  rubric=rubric, category_path=lambda concept: category_path(course.title, concept))
     (out_dir / "questions.xml").write_text(xml, encoding="utf-8")

@@ -7,9 +7,10 @@ markup around the graded parts:
 - an `# ASSIGNMENT CONFIG` cell: exception-based tests, the `SEED` variable as Otter's seed;
 - each exercise, the predictions, the measurements and each auto-graded quiz question is a question
   (`# BEGIN QUESTION` … `# END QUESTION`) whose solution is marked `# BEGIN SOLUTION` / `# SOLUTION`;
-- public tests check the form of an answer, hidden tests its value: exercises on seeded inputs the
-  learner has not seen, measurements against the reference run (when the build was given one) or by
-  relations, quiz answers against the key.
+- public tests check the form of an answer, hidden tests its value: each exercise by its own public
+  check and on its own unseen inputs (drawn from a fixed seed), judged by its own compare, the very
+  definition quizgen's grader uses; measurements against the reference run (when the build was given
+  one) or by relations; quiz answers against the key.
 
 Multi questions keep the course's partial credit: one hidden test per right option, the k-th passing
 when (right chosen - wrong chosen) >= k, so that the passed shares add up to the course's rule.
@@ -23,10 +24,10 @@ from pathlib import Path
 
 from quizgen.formats.notation import number
 from quizgen.notebooks import cell_id, lab_plans, notebook_json
-from quizgen.notebooks.exercises import solution_source
 from quizgen.notebooks.plan import ANSWER, EXERCISE, MEASURE, PREDICT, Cell, Plan
-from quizgen.notebooks.questions import AUTO_GRADED, reference_answer
-from quizgen.notebooks.recipes import flat_metrics
+from quizgen.notebooks.questions import AUTO_GRADED, letters, reference_answer
+from quizgen.notebooks.recipe import flat_metrics
+from quizgen.questions import UnsupportedQuestionType
 from quizgen.questions.short import normalize_answer
 
 NAME = "otter"
@@ -61,9 +62,9 @@ def master_notebook(plan: Plan, results: dict | None = None, run_tests: bool = T
     questions = {question.id: question for question in plan.questions}
     for index, cell in enumerate(plan.cells):
         if cell.role == EXERCISE:
-            points = _exercise_points(plan, cell.key)
-            cells += _question(cell.key, points, [_code(index, cell, _solution_block(cell))],
-                               exercise_tests(cell.key, points))
+            exercise = next(exercise for exercise in plan.exercises if exercise.name == cell.key)
+            cells += _question(cell.key, exercise.points, [_code(index, cell, _solution_block(cell))],
+                               exercise_tests(exercise, exercise.points))
         elif cell.role == PREDICT:
             cells += _question("predictions", float(len(plan.predictions)), [_code(index, cell, _marked(cell))],
                                prediction_tests(plan, float(len(plan.predictions))))
@@ -175,79 +176,39 @@ def _question_name(question_id: str) -> str:
     return "q_" + question_id.replace("-", "_")
 
 
-def _exercise_points(plan: Plan, name: str) -> float:
-    return next(exercise.points for exercise in plan.exercises if exercise.name == name)
-
-
 # --- tests ------------------------------------------------------------------------------------------
 
-PUBLIC_EXERCISE_TESTS = {
-    "relative_drift": """
-        def test_relative_drift_properties(relative_drift):
-            import torch
-            theta_hat = {"a": torch.ones(3), "b": torch.full((2,), 2.0)}
-            assert abs(float(relative_drift(theta_hat, theta_hat))) < 1e-6, "the drift of θ̂ from itself is 0"
-            doubled = {name: 2 * value for name, value in theta_hat.items()}
-            assert abs(float(relative_drift(doubled, theta_hat)) - 1.0) < 1e-4, "θ = 2θ̂ has drift 1"
-        """,
-    "knowledge_retention": """
-        def test_knowledge_retention_properties(knowledge_retention):
-            assert abs(float(knowledge_retention([True, True], [True, True])) - 1.0) < 1e-9, "keeping every fact is 1"
-            assert abs(float(knowledge_retention([True, True], [False, False]))) < 1e-9, "forgetting every fact is 0"
-        """,
-    "sft_loss": """
-        def test_sft_loss_properties(sft_loss):
-            import math
-            import torch
-            ids = torch.tensor([[1, 2, 3, 4, 0]])
-            uniform = float(sft_loss(torch.zeros(1, 5, 6), ids, [2], [4]))
-            assert abs(uniform - math.log(6)) < 1e-4, "uniform logits give log(vocabulary size)"
-        """,
-    "loss_mask": """
-        def test_loss_mask_properties(loss_mask):
-            assert list(loss_mask(5, 2, "response")) == [False, False, True, True, True], "the prompt carries no loss"
-        """,
-}
-
-HIDDEN_INPUTS = {
-    "relative_drift": """
-            theta_hat = {f"p{i}": torch.randn(int(torch.randint(1, 6, (1,), generator=generator)), generator=generator)
-                         for i in range(int(torch.randint(1, 4, (1,), generator=generator)))}
-            theta = {name: value + float(torch.rand(1, generator=generator)) * torch.randn(value.shape, generator=generator)
-                     for name, value in theta_hat.items()}
-            arguments = (theta, theta_hat)""",
-    "knowledge_retention": """
-            size = int(torch.randint(3, 30, (1,), generator=generator))
-            before = (torch.rand(size, generator=generator) < 0.8).tolist()
-            before[0] = True
-            after = (torch.rand(size, generator=generator) < 0.6).tolist()
-            arguments = (before, after)""",
-    "sft_loss": """
-            batch, positions, vocabulary = 3, 9, 7
-            lengths = [int(torch.randint(3, positions + 1, (1,), generator=generator)) for _ in range(batch)]
-            prompt_lens = [int(torch.randint(1, length, (1,), generator=generator)) for length in lengths]
-            ids = torch.randint(1, vocabulary, (batch, positions), generator=generator)
-            for row, length in enumerate(lengths):
-                ids[row, length:] = 0
-            logits = 3 * torch.randn(batch, positions, vocabulary, generator=generator)
-            arguments = (logits, ids, prompt_lens, lengths)""",
-    "loss_mask": """
-            length = int(torch.randint(2, 30, (1,), generator=generator))
-            prompt_len = int(torch.randint(1, length, (1,), generator=generator))
-            arguments = (length, prompt_len, "response" if case % 2 else "all")""",
-}
+UNSEEN_SEED = 20250  # the Otter master's unseen inputs; quizgen's grader draws a fresh seed per submission
 
 
-def exercise_tests(name: str, points: float) -> list[tuple[str, str, float, bool]]:
-    reference = textwrap.indent(solution_source(name).replace(f"def {name}(", "def reference("), " " * 4)
-    compare = ("assert list(got) == list(expected), f'wrong on an unseen input (case {case})'" if name == "loss_mask" else
-               "assert abs(float(got) - float(expected)) <= 1e-4 * max(1.0, abs(float(expected))), "
-               "f'wrong on an unseen input (case {case})'")
-    hidden = (f"def test_{name}_unseen({name}):\n    import torch\n\n{reference}\n\n"
-              f"    generator = torch.Generator().manual_seed(20250)\n"
-              f"    for case in range(5):\n{textwrap.indent(textwrap.dedent(HIDDEN_INPUTS[name]).strip(), ' ' * 8)}\n"
-              f"        expected = reference(*arguments)\n        got = {name}(*arguments)\n        {compare}")
-    return [("public", PUBLIC_EXERCISE_TESTS[name], 0, False), ("hidden", hidden, points, True)]
+def exercise_tests(exercise, points: float) -> list[tuple[str, str, float, bool]]:
+    """The exercise's own public check and its unseen inputs, judged by its own compare, as Otter tests."""
+    name, check = exercise.name, exercise.check.__name__
+    indent = lambda source: textwrap.indent(source, " " * 4)  # noqa: E731
+    public = (f"def test_{name}_public(checks, {name}):\n{indent(exercise.check_source())}\n\n"
+              f"    report = {check}({name})\n"
+              f"    assert not report.failed, 'a public check fails: see the check under the exercise'\n")
+    reference = exercise.solution_source().replace(f"def {name}(", "def reference(", 1)
+    unseen, compare = exercise.unseen.__name__, exercise.compare.__name__
+    loop = textwrap.dedent(f"""\
+        rng = random.Random({UNSEEN_SEED})
+        for case in range({exercise.cases}):
+            arguments = {unseen}(rng, case)
+            try:
+                expected, raised = checks.plain(reference(*copy.deepcopy(arguments))), None
+            except Exception as error:
+                expected, raised = None, type(error)
+            if raised is not None:
+                try:
+                    {name}(*arguments)
+                except raised:
+                    continue
+                raise AssertionError(f"on an unseen input (case {{case}}) your function should raise {{raised.__name__}}")
+            message = {compare}(checks.plain({name}(*arguments)), expected)
+            assert message is None, f'on an unseen input (case {{case}}) your function {{message}}'""")
+    parts = ["import copy\nimport random", reference, exercise.unseen_source(), exercise.compare_source(), loop]
+    hidden = f"def test_{name}_unseen(checks, {name}):\n" + "\n\n".join(indent(part) for part in parts) + "\n"
+    return [("public", public, 0, False), ("hidden", hidden, points, True)]
 
 
 def prediction_tests(plan: Plan, points: float) -> list[tuple[str, str, float, bool]]:
@@ -302,31 +263,48 @@ def multi_partial_tests(name: str, chosen: str, right: set[str]) -> list[tuple[s
     """The course's partial credit, points x max(0, (right chosen - wrong chosen) / right options), as
     Otter tests: one per right option, the k-th passing when right chosen - wrong chosen >= k, each worth
     an equal share of the question's points."""
-    right_letters = "".join(sorted(right))
-    net = f"len(chosen & set({right_letters!r})) - len(chosen - set({right_letters!r}))"
+    right_letters = _letters_literal(right)
+    net = f"len(chosen & set({right_letters})) - len(chosen - set({right_letters}))"
     return [(f"_net_{k}", f"def test_{name}_net_{k}(ANSWERS):\n    chosen = {chosen}\n"
                           f"    assert {net} >= {k}, 'not all the right options, or some wrong ones'\n", None, True)
             for k in range(1, len(right) + 1)]
 
 
+def _letters_literal(names) -> str:
+    """Python for a set's worth of option names: 'AC' while each is one letter, else ['AA', 'C']."""
+    names = sorted(names)
+    return repr("".join(names)) if all(len(letter) == 1 for letter in names) else repr(names)
+
+
 def quiz_tests(question, points: float) -> list[tuple[str, str, float, bool]]:
+    """A public test (answered) and hidden tests (right) per auto-graded question, written per type; a
+    type without a test here is an UnsupportedQuestionType (a rubric-graded one has no answer to test)."""
     name, key = _question_name(question.id), question.id
     answer = reference_answer(question)
     public = f"def test_{name}_answered(ANSWERS):\n    assert ANSWERS.get({key!r}) is not None, 'answer in the cell above'\n"
     if question.type == "choice":
         check = f"str(ANSWERS.get({key!r})).strip().upper() == {answer!r}"
     elif question.type == "multi":
-        chosen = (f"set((''.join(v) if isinstance(v := ANSWERS.get({key!r}), (list, tuple)) else str(v))"
-                  ".upper().replace(',', '').replace(' ', ''))")
+        # The answer as a set of option names, read as checks.chosen_letters reads it.
+        if all(len(letter) == 1 for letter in letters(question)):
+            chosen = (f"set((''.join(v) if isinstance(v := ANSWERS.get({key!r}), (list, tuple)) else str(v))"
+                      ".upper().replace(',', '').replace(' ', ''))")
+        else:
+            chosen = (f"set(map(lambda x: str(x).strip().upper(), v if isinstance(v := ANSWERS.get({key!r}), "
+                      "(list, tuple)) else str(v).replace(',', ' ').replace(';', ' ').split()))")
+        right = {letter for letter, option in zip(letters(question), question.options) if option.correct}
         if question.scoring == "partial":
-            return [("public", public, 0, False), *multi_partial_tests(name, chosen, set(answer))]
-        check = f"{chosen} == {set(answer)!r}"
+            return [("public", public, 0, False), *multi_partial_tests(name, chosen, right)]
+        check = f"{chosen} == set({_letters_literal(right)})"
     elif question.type == "truefalse":
         check = f"ANSWERS.get({key!r}) is {answer!r}"
     elif question.type == "numeric":
         check = f"abs(float(ANSWERS.get({key!r})) - {question.answer!r}) <= {question.margin!r} + 1e-12"
-    else:
+    elif question.type == "short":
         accepted = sorted({normalize_answer(text) for text in question.accepted})
         check = f"' '.join(str(ANSWERS.get({key!r})).split()).casefold() in {accepted!r}"
+    else:
+        raise UnsupportedQuestionType(f"the Otter export cannot test question type '{question.type}': "
+                                      "quiz_tests has no test for it")
     hidden = f"def test_{name}_correct(ANSWERS):\n    assert {check}, 'not the right answer'\n"
     return [("public", public, 0, False), ("hidden", hidden, points, True)]

@@ -4,7 +4,7 @@ assessmentTest with a section per concept, and imsmanifest.xml. Math becomes Mat
 Scoring follows the course model: multi uses a mapping (+points/right, -points/right per wrong
 choice, floored at 0) or match for all-or-nothing; numeric uses <equal> with the tolerance; short
 answers map case-insensitively. A critique is an extendedTextInteraction whose rubric and exemplar
-sit in a rubricBlock only scorers see.
+sit in a rubricBlock only scorers see. QTI_KINDS says which of these each question type is.
 """
 
 from __future__ import annotations
@@ -18,8 +18,19 @@ from markupsafe import Markup
 from quizgen.formats.common import (
     environment, full_id, html, inline_html, stable_id, write_quiz_zips,
 )
+from quizgen.questions import for_type
 
 NAME = "qti21"
+# Each question type as the QTI interaction it becomes (item.xml writes each of these kinds).
+QTI_KINDS = {
+    "choice": "single-choice",  # choiceInteraction, one choice
+    "truefalse": "single-choice",
+    "multi": "multiple-choice",  # choiceInteraction, any number of choices
+    "numeric": "float-entry",  # textEntryInteraction, a float
+    "short": "string-entry",  # textEntryInteraction, a string
+    "critique": "extended-text",  # extendedTextInteraction with a scorer-only rubric
+}
+CHOICE_KINDS = ("single-choice", "multiple-choice")
 # markdown-it writes table alignment as style="text-align:…"; QTI's XHTML subset has no style attribute.
 _STYLE = re.compile(r' style="[^"]*"')
 
@@ -40,12 +51,14 @@ def item_path(concept, question) -> str:
 
 def item_xml(concept, question) -> str:
     env = _environment()
-    context = {"concept": concept, "question": question, "ident": stable_id("item", full_id(concept, question))}
-    if hasattr(question, "options"):
+    kind = for_type(QTI_KINDS, question, "the QTI 2.1 export")
+    context = {"concept": concept, "question": question, "ident": stable_id("item", full_id(concept, question)),
+               "kind": kind}
+    if kind in CHOICE_KINDS:
         context["choice_ids"] = [f"choice{index + 1}" for index in range(len(question.options))]
         right = sum(option.correct for option in question.options)
         context["share"] = question.points / right if right else 0
-    if question.type == "critique":
+    if kind == "extended-text":
         context["rubric"] = Markup(env.get_template("rubric.xml").render(question=question))
     return env.get_template("item.xml").render(**context)
 

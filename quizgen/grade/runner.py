@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from quizgen.grade import hidden, jail, reports, scoring, untrusted
+from quizgen.grade import jail, reports, scoring, untrusted
+from quizgen.notebooks.exercises import encode
 from quizgen.grade.sandbox import (
     ENVIRONMENT_ERROR, NOT_A_NOTEBOOK, Isolation, Limits, Outcome, Runtime, kill_all, probe_isolation, run_notebook,
 )
@@ -143,15 +144,15 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
           progress: Callable[[dict], None] | None = None, isolation: Isolation | None = None,
           on_reference: Callable[[dict], None] | None = None) -> GradeReport:
     from quizgen.lab import cache, runner
-    from quizgen.notebooks import plan_for
-    from quizgen.notebooks.recipes import flat_metrics
+    from quizgen.notebooks.recipe import flat_metrics, plan_for
 
-    spec = runner.get_lab(lab_id)
-    concept = _concept_for(lab_id, content)
+    course = _course(content)
+    spec = runner.get_lab(lab_id, course.labs if course else None)
+    concept = next((c for c in course.concepts if c.lab == lab_id), None) if course else None
     plan = plan_for(spec, concept)
     reference_results = None
     if plan.measurements or plan.predictions:
-        reference_results = runner.run_lab(lab_id, cache_dir=cache_dir or cache.DEFAULT_CACHE_DIR)
+        reference_results = runner.run_lab(lab_id, cache_dir=cache_dir or cache.DEFAULT_CACHE_DIR, labs=spec.folder.parent)
         if on_reference:
             on_reference(reference_results)
     reference = flat_metrics(reference_results) if reference_results else None
@@ -168,8 +169,9 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     }
     report = GradeReport(out, header)
     out.mkdir(parents=True, exist_ok=True)
-    secret_paths = [p.resolve() for p in [out, cache_dir or cache.DEFAULT_CACHE_DIR, *(s.path.parent for s in submissions)]
-                    + ([content] if content else [])]
+    # What the sandbox must not see: the lab folder holds the solutions and the unseen inputs' code.
+    secret_paths = [p.resolve() for p in [out, cache_dir or cache.DEFAULT_CACHE_DIR, spec.folder.parent,
+                                          *(s.path.parent for s in submissions)] + ([content] if content else [])]
     context = _Context(plan, spec, reference, isolation, limits, secret_paths, resume, out)
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(workers):
@@ -202,13 +204,12 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     return report
 
 
-def _concept_for(lab_id: str, content: Path | None):
+def _course(content: Path | None):
     if content is None or not Path(content).is_dir():
         return None
     from quizgen.loader import load_course
 
-    course = load_course(Path(content))
-    return next((concept for concept in course.concepts if concept.lab == lab_id), None)
+    return load_course(Path(content))
 
 
 def _quiet_torch() -> None:
@@ -273,15 +274,15 @@ def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[
     else:
         missing = scoring.missing_cells(plan, notebook)
         predictions = scoring.written_predictions(notebook)
-        exercise_cases = {exercise.name: hidden.cases(exercise.name, exercise.cases, secrets.randbits(64))
-                          for exercise in plan.exercises}
+        exercise_cases = {exercise.name: exercise.draw(secrets.randbits(64)) for exercise in plan.exercises}
         cells = [(index, cell["source"]) for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
         slot = slots.get()
         try:
             outcome = run_notebook(
                 cells, runtime=context.runtime, isolation=context.isolation,
                 limits=context.limits, slot=slot, variables=["ANSWERS", "MEASURED", *plan.config_names],
-                exercise_inputs={name: [case.arguments for case in cases] for name, cases in exercise_cases.items()},
+                exercise_inputs={name: [[encode(argument) for argument in case.arguments] for case in cases]
+                                 for name, cases in exercise_cases.items()},
                 secret_paths=context.secret_paths, cgroups=context.cgroups, stop=context.stop)
         finally:
             slots.put(slot)

@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from quizgen.grade import hidden, jail, untrusted
+from quizgen.grade import jail, untrusted
 from quizgen.grade.jail import Isolation, probe_isolation  # noqa: F401 - part of this module's interface
 from quizgen.lab.runner import DEFAULT_THREADS
 
@@ -80,7 +80,7 @@ class Limits:
 
 
 # What of quizgen a notebook may import in the sandbox: the lab engine, the modules it imports, and the
-# learner-side checks. Nothing that knows an answer (notebooks/solutions.py, grade/hidden.py, the course).
+# learner-side checks. Nothing that knows an answer (the labs' exercises.py, the course, the cache).
 RUNTIME_FILES = ("__init__.py", "errors.py", "versions.py", "lab", "notebooks/checks.py")
 
 
@@ -298,7 +298,7 @@ class _Run:
             "runtime": jail.SANDBOX_RUNTIME if jailed else str(self.runtime.folder),
             "modules": NEEDED_MODULES,
             "files": [f"{jail.SANDBOX_RUNTIME}/quizgen/lab/checkpoint/config.json"] if jailed else [],
-            "needs_torch": any(hidden.has_tensor(argument) for _, arguments in self.calls for argument in arguments),
+            "needs_torch": any(_holds_tensor(argument) for _, arguments in self.calls for argument in arguments),
             "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
                        "processes": limits.processes, "file_bytes": limits.file_bytes,
                        "open_files": limits.open_files},
@@ -566,6 +566,15 @@ class _Run:
 
     def cgroup_oom(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_killed()
+
+
+def _holds_tensor(argument: dict) -> bool:
+    """Whether an encoded argument (quizgen.notebooks.exercises.encode) holds a tensor anywhere."""
+    if "tensor" in argument:
+        return True
+    if "dict" in argument:
+        return any(_holds_tensor(item) for item in argument["dict"].values())
+    return "list" in argument and any(_holds_tensor(item) for item in argument["list"])
 
 
 def _cell_result(event: dict, index: int) -> dict:

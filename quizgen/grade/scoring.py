@@ -3,7 +3,8 @@
 Every value is type-checked here before it is compared; a learner's object never reaches this module,
 only the plain numbers, strings and lists the sandbox converted it to. Items:
 
-- exercises: the learner's function on unseen inputs, partial credit per input (hidden.py);
+- exercises: the learner's function on unseen inputs, partial credit per input, each result judged as
+  its exercise says (quizgen.notebooks.exercises);
 - predictions: the literal values written in the prediction cell (before the first training cell), read
   from the notebook's text, one point each (the feedback says whether the reference run bore them out);
 - measurements: compared with the cached reference run when the learner kept the lab's configuration
@@ -18,10 +19,11 @@ import math
 import re
 from dataclasses import asdict, dataclass, field
 
-from quizgen.grade import hidden
 from quizgen.grade.sandbox import GRADED, MISSING_ANSWER_CELL
 from quizgen.notebooks.plan import EXERCISE, MEASURE, PREDICT, TRAIN, Plan
+from quizgen.notebooks.checks import chosen_letters
 from quizgen.notebooks.questions import AUTO_GRADED, letters
+from quizgen.questions import for_type
 
 
 @dataclass
@@ -176,7 +178,7 @@ def score_exercises(plan: Plan, outcome, exercise_cases: dict) -> list[Item]:
             item.feedback.append(f"`{exercise.name}` is not defined (or is not a function)")
         else:
             results = record["results"]
-            outcomes = [hidden.check(results[i] if i < len(results) else {}, case) for i, case in enumerate(cases)]
+            outcomes = [exercise.judge(results[i] if i < len(results) else {}, case) for i, case in enumerate(cases)]
             passed = sum(ok for ok, _ in outcomes)
             item.earned = exercise.points * passed / len(cases)
             item.feedback.append(f"{passed} of {len(cases)} unseen inputs correct")
@@ -292,7 +294,7 @@ def score_questions(plan: Plan, outcome) -> list[Item]:
         if value is None:
             item.feedback.append("not answered")
         else:
-            item.earned, message = QUESTION_SCORERS[question.type](question, value)
+            item.earned, message = for_type(QUESTION_SCORERS, question, "the grader")(question, value)
             item.feedback.append(message)
         items.append(item)
     return items
@@ -310,10 +312,8 @@ def _choice(question, value):
 
 def _multi(question, value):
     allowed = letters(question)
-    if type(value) is str:
-        chosen = [letter for letter in value.upper() if not letter.isspace() and letter not in ",;"]
-    elif type(value) is list and all(type(letter) is str for letter in value):
-        chosen = [letter.strip().upper() for letter in value]
+    if type(value) is str or (type(value) is list and all(type(letter) is str for letter in value)):
+        chosen = chosen_letters(value, allowed)
     else:
         return 0.0, f"answer with letters of {', '.join(allowed)}; got {describe_value(value)}"
     if not chosen or any(letter not in allowed for letter in chosen):
@@ -341,6 +341,7 @@ def _short(question, value):
     return (float(question.points), "correct") if question.accepts(value) else (0.0, "not an accepted answer")
 
 
+# The scorer of each auto-graded type (a type graded with a rubric is left to the instructor).
 QUESTION_SCORERS = {"choice": _choice, "multi": _multi, "truefalse": _truefalse, "numeric": _numeric, "short": _short}
 
 

@@ -16,6 +16,9 @@ THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=r
                               show_default=True, help="CPU threads; results are bit-identical for a given count.")
 DEVICE_OPTION = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where to train; auto picks cuda when available.")
+LABS_OPTION = click.option("--labs", "labs_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="A folder of labs (one sub-folder per lab); default: the course labs that come "
+                                "with quizgen.")
 CACHE_OPTION = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
                             default=cache.DEFAULT_CACHE_DIR, show_default=True, help="Where results are kept.")
 
@@ -26,9 +29,10 @@ def lab() -> None:
 
 
 @lab.command("list")
-def list_labs() -> None:
+@LABS_OPTION
+def list_labs(labs_folder: Path | None) -> None:
     """List the labs and the claims each one checks."""
-    for spec in _discover().values():
+    for spec in _discover(labs_folder).values():
         click.echo(f"{spec.id}: {spec.title}")
         for claim in spec.claims:
             click.echo(f"  {claim.name}")
@@ -43,14 +47,15 @@ def list_labs() -> None:
 @THREADS_OPTION
 @CACHE_OPTION
 @click.option("--refresh", is_flag=True, help="Run again even when cached results exist.")
+@LABS_OPTION
 def run(lab_id: str, seed: int, device: str, model_dir: Path | None, threads: int, cache_dir: Path,
-        refresh: bool) -> None:
+        refresh: bool, labs_folder: Path | None) -> None:
     """Run one lab (cached) and print its claims with the measured values."""
-    _discover()  # a broken lab file is reported as a sentence before anything runs
+    _discover(labs_folder)  # a broken lab file is reported as a sentence before anything runs
     if model_dir is not None and not model_dir.is_dir():
         raise click.ClickException(f"--model {model_dir}: no such directory.")
     results = runner.run_lab(lab_id, seed=seed, device=device, model_dir=model_dir, threads=threads,
-                             cache_dir=cache_dir, refresh=refresh)
+                             cache_dir=cache_dir, refresh=refresh, labs=labs_folder)
     _print_results(results)
     click.echo(f"results: {results['directory']}")
 
@@ -80,23 +85,25 @@ def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int 
 @click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True,
               help="Run every lab with fine-tuning seeds 0..N-1; every claim must hold on each.")
 @click.option("--content", type=click.Path(path_type=Path), default=Path("content"), show_default=True,
-              help="The course whose questions name claims and metrics.")
+              help="The course whose questions name claims and metrics; its course.yml may name its labs.")
 @DEVICE_OPTION
 @THREADS_OPTION
 @CACHE_OPTION
 def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path) -> None:
-    """Run every lab (cached) and check every claim the course makes; exit 1 if any fails."""
+    """Run every lab of the course (cached) and check every claim it makes; exit 1 if any fails."""
     from quizgen.lab.references import metric_problems
     from quizgen.loader import load_course
 
-    labs = _discover()
     course = load_course(content) if content.exists() else None  # unknown labs or claims: refused before any run
+    labs_folder = course.labs if course else None
+    labs = _discover(labs_folder)
     failures = 0
     results_by_lab: dict[str, list[dict]] = {}
     for spec in labs.values():
         results_by_lab[spec.id] = []
         for seed in range(seeds):
-            results = runner.run_lab(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir)
+            results = runner.run_lab(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir,
+                                     labs=labs_folder)
             results_by_lab[spec.id].append(results)
             click.echo(f"{spec.id} (seed {seed}, {_how_long(results)})")
             failures += _print_claims(results["claims"])
@@ -110,10 +117,12 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
         raise click.exceptions.Exit(1)
 
 
-def _discover() -> dict:
-    labs = runner.discover()  # a lab file that does not even import is a QuizgenError at its line
+def _discover(folder: Path | None) -> dict:
+    if folder is not None and not folder.is_dir():
+        raise click.ClickException(f"--labs {folder}: no such folder.")
+    labs = runner.discover(folder)  # a lab file that does not even import is a QuizgenError at its line
     if not labs:
-        raise click.ClickException(f"No labs found in {runner.labs_dir()}.")
+        raise click.ClickException(f"No labs found in {runner.labs_dir(folder)} (a lab is a folder holding lab.py).")
     return labs
 
 

@@ -1,16 +1,22 @@
 """Finding labs, running one (or reading its cached results), and what a lab script is handed.
 
-A lab is a file in `labs/` that defines ID, TITLE, its configuration as UPPER_CASE constants, CLAIMS,
-and `run(lab) -> metrics`. `lab` is a `LabContext`: the pre-trained model, the data, the one training
-loop and the metrics, bound to the run's seed and device.
+A lab is a folder `<labs>/<id>/` (its name is the id a concept's `lab:` names) holding `lab.py`, which
+defines TITLE, its configuration as UPPER_CASE constants, CLAIMS and `run(lab) -> metrics`, and
+optionally its notebook's recipe (`notebook.py`, see quizgen.notebooks.recipe) and its exercises
+(`exercises.py`, see quizgen.notebooks.exercises). `lab` is a `LabContext`: the pre-trained model, the
+data, the one training loop and the metrics, bound to the run's seed and device.
+
+The labs folder is the course's (`labs:` in its course.yml), else the course labs shipped with quizgen.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import importlib.util
 import json
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -28,18 +34,57 @@ ENGINE_MODULES = ("world", "data", "model", "train", "metrics", "claims", "runne
 DEFAULT_THREADS = 2
 
 
-def labs_dir() -> Path:
-    """`labs/` in the working directory, else the one next to this package (a source checkout)."""
-    here = Path.cwd() / "labs"
-    return here if here.is_dir() else ENGINE_DIR.parent.parent / "labs"
+LAB_FILE = "lab.py"
+# A lab's id as a concept's `lab:` may name it: questions.base.SLUG_PATTERN, written out because the
+# sandbox's copy of the lab engine (grade/sandbox.py RUNTIME_FILES) has no quizgen.questions.
+_LAB_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def shipped_labs() -> Path:
+    """The course labs that come with quizgen: `quizgen/labs/` in a wheel, `labs/` in a source checkout."""
+    package = ENGINE_DIR.parent
+    installed = package / "labs"
+    return installed if installed.is_dir() else package.parent / "labs"
+
+
+def labs_dir(directory: Path | None = None) -> Path:
+    return Path(directory) if directory is not None else shipped_labs()
 
 
 @dataclass(frozen=True)
 class LabSpec:
     id: str
     title: str
-    path: Path
+    folder: Path
     module: ModuleType
+
+    @property
+    def path(self) -> Path:
+        return self.folder / LAB_FILE
+
+    @functools.cached_property
+    def notebook(self) -> ModuleType | None:
+        """The lab's notebook recipe (notebook.py), or None: the generic notebook."""
+        path = self.folder / "notebook.py"
+        return _load_module(path, f"{self.id}.notebook") if path.is_file() else None
+
+    @functools.cached_property
+    def exercises(self) -> dict:
+        """{name: Exercise} of the lab's exercises.py, in written order; {} without one."""
+        path = self.folder / "exercises.py"
+        if not path.is_file():
+            return {}
+        module = _load_module(path, f"{self.id}.exercises")
+        exercises = {exercise.name: exercise for exercise in getattr(module, "EXERCISES", ())}
+        if not exercises:
+            raise QuizgenError("exercises.py defines no EXERCISES", path)
+        return exercises
+
+    def validate(self) -> None:
+        """Load the notebook recipe and the exercises too: what `check` and `build` both refuse."""
+        from quizgen.notebooks.recipe import plan_for
+
+        plan_for(self)
 
     @property
     def claims(self) -> list[Claim]:
@@ -50,7 +95,7 @@ class LabSpec:
         """Every UPPER_CASE constant of the lab file that is plain data: its configuration."""
         config = {}
         for name, value in vars(self.module).items():
-            if name.isupper() and name not in ("ID", "TITLE", "CLAIMS"):
+            if name.isupper() and name not in ("TITLE", "CLAIMS"):
                 try:
                     config[name] = json.loads(json.dumps(value))
                 except TypeError:
@@ -58,9 +103,9 @@ class LabSpec:
         return config
 
 
-def _load_module(path: Path) -> ModuleType:
-    """The lab file as a module; a file that does not even import is a QuizgenError at its line."""
-    spec = importlib.util.spec_from_file_location(f"quizgen_labs.{path.stem}", path)
+def _load_module(path: Path, name: str) -> ModuleType:
+    """A lab's file as a module; a file that does not even import is a QuizgenError at its line."""
+    spec = importlib.util.spec_from_file_location(f"quizgen_labs.{name}", path)
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -80,22 +125,26 @@ def _line_in(path: Path, error: Exception) -> int:
 
 
 def discover(directory: Path | None = None) -> dict[str, LabSpec]:
-    """Every lab in ``directory`` (default: labs_dir()), read without running it or importing torch."""
-    directory = directory or labs_dir()
+    """Every lab in ``directory`` (default: the shipped labs), read without running it or importing torch."""
     labs = {}
-    for path in sorted(Path(directory).glob("*.py")):
-        if path.name.startswith("_"):
+    for path in sorted(labs_dir(directory).glob(f"*/{LAB_FILE}")):
+        lab_id = path.parent.name
+        if lab_id.startswith(("_", ".")):
             continue
-        module = _load_module(path)
-        if hasattr(module, "ID") and hasattr(module, "run"):
-            labs[module.ID] = LabSpec(module.ID, getattr(module, "TITLE", module.ID), path, module)
+        if not _LAB_ID.match(lab_id):
+            raise QuizgenError(f"a lab folder's name is its id, in lower case with hyphens (like 'sft-objective'), "
+                               f"not '{lab_id}'", path.parent)
+        module = _load_module(path, lab_id)
+        if not callable(getattr(module, "run", None)):
+            raise QuizgenError("the lab defines no run(lab) function", path)
+        labs[lab_id] = LabSpec(lab_id, getattr(module, "TITLE", lab_id), path.parent, module)
     return labs
 
 
 def get_lab(lab_id: str, directory: Path | None = None) -> LabSpec:
     labs = discover(directory)
     if lab_id not in labs:
-        known = ", ".join(sorted(labs)) or "none"
+        known = ", ".join(sorted(labs)) or f"none in {labs_dir(directory)}"
         raise QuizgenError(f"There is no lab named '{lab_id}' (known labs: {known}).")
     return labs[lab_id]
 
@@ -139,12 +188,13 @@ def lab_settings(spec: LabSpec, *, seed: int, device: str, threads: int, model_d
 
 
 def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
-                   model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR) -> dict | None:
+                   model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR,
+                   labs: Path | None = None) -> dict | None:
     """Results of an earlier run with exactly these settings, without importing torch; None if none.
 
     For renderers: `results["directory"]` holds results.json and the PNGs named in `results["plots"]`.
     """
-    spec = get_lab(lab_id)
+    spec = get_lab(lab_id, labs)
     key = cache.cache_key(lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir))
     hit = cache.load(cache_dir, lab_id, key)
     return None if hit is None else hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
@@ -152,9 +202,9 @@ def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: 
 
 def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
             model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR,
-            refresh: bool = False) -> dict:
-    """Run a lab (or reuse its cached results) and return its results, claims evaluated."""
-    spec = get_lab(lab_id)
+            refresh: bool = False, labs: Path | None = None) -> dict:
+    """Run a lab of the folder ``labs`` (or reuse its cached results) and return its results, claims evaluated."""
+    spec = get_lab(lab_id, labs)
     device = resolve_device(device)
     settings = lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir)
     key = cache.cache_key(settings)

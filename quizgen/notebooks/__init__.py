@@ -1,7 +1,8 @@
 """Lab notebooks: a student version (`quizgen build` writes build/notebooks/<lab>.ipynb), a solution
 version (tests run it top to bottom) and, via quizgen.formats.otter, an Otter-Grader master.
 
-Every version is rendered from one `Plan` (see plan.py and recipes.py). Building a notebook imports
+Every version is rendered from one `Plan`, made from the lab's folder (its lab.py, its notebook.py
+recipe and its exercises.py; see plan.py, recipe.py and exercises.py). Building a notebook imports
 neither torch nor nbformat: a notebook is JSON, written here with sorted keys and stable cell ids so that
 the same course gives byte-identical files.
 """
@@ -10,10 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-
-from quizgen.notebooks.plan import Cell, Plan
-from quizgen.notebooks.recipes import plan_for
+from quizgen.notebooks.plan import CHECK, Cell, Plan
+from quizgen.notebooks.recipe import plan_for
 
 FORMAT_VERSION = 1
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -30,7 +29,9 @@ def _cell(index: int, cell: Cell, source: str) -> dict:
     node = {
         "cell_type": cell.kind,
         "id": cell_id(index, cell),
-        "metadata": {"quizgen": {"role": cell.role} | ({"key": cell.key} if cell.key else {})},
+        "metadata": {"quizgen": {"role": cell.role} | ({"key": cell.key} if cell.key else {})}
+                    # a check's code is shown collapsed in Jupyter: its output is what the learner reads
+                    | ({"jupyter": {"source_hidden": True}} if cell.role == CHECK else {}),
         "source": source,
     }
     if cell.kind == "code":
@@ -66,14 +67,20 @@ def notebook_json(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def lab_plans(course, labs_directory: Path | None = None, config_overrides: dict | None = None) -> list[Plan]:
-    """A plan for every concept whose lab exists; concepts naming no lab, or an unknown one, have none."""
+def lab_plans(course, quick: bool = False) -> list[Plan]:
+    """A plan for the lab of every concept that names one (the loader has checked that each exists).
+
+    quick: each lab's QUICK settings (its recipe's few steps per arm) instead of its own, for tests and
+    demonstrations; such a notebook is graded by relations, not against the reference run.
+    """
     from quizgen.lab.runner import discover
 
-    labs = discover(labs_directory)
+    labs = discover(course.labs)
     plans, seen = [], set()
     for concept in course.concepts:
-        if concept.lab and concept.lab in labs and concept.lab not in seen:
+        if concept.lab and concept.lab not in seen:
             seen.add(concept.lab)
-            plans.append(plan_for(labs[concept.lab], concept, (config_overrides or {}).get(concept.lab)))
+            spec = labs[concept.lab]
+            overrides = getattr(spec.notebook, "QUICK", {}) if quick else {}
+            plans.append(plan_for(spec, concept, overrides))
     return plans

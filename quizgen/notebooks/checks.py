@@ -1,9 +1,11 @@
-"""What a learner's notebook imports: public checks and a few helpers.
+"""What a learner's notebook imports: the helpers its cells call, what public checks report with, and
+how answers are compared.
 
 This module is the only part of quizgen/notebooks/ that a learner's notebook (and so `quizgen grade`'s
-sandbox) ever sees. It must therefore hold no solution, no hidden test and no reference value: every
-check tests a *property* the right answer must have (the drift of θ̂ from itself is 0, uniform logits
-give a loss of log V, ...) and prints what failed, never the expected result.
+sandbox) ever sees. It must therefore hold no solution, no hidden test and no reference value. Each
+exercise's public check is written in its lab's exercises.py and copied into the notebook; it tests
+*properties* the right answer must have (the drift of θ̂ from itself is 0, uniform logits give a loss
+of log V, ...) and prints what failed, never the expected result.
 
 Checks print and never raise, so a notebook with an unfinished exercise still runs top to bottom.
 """
@@ -11,6 +13,7 @@ Checks print and never raise, so a notebook with an unfinished exercise still ru
 from __future__ import annotations
 
 import math
+import re
 import traceback
 
 # --- helpers the notebooks call ------------------------------------------------------------------
@@ -47,39 +50,62 @@ def batch_logits(model, sequences, pad_id: int):
     return logits, input_ids, [s.prompt_len for s in sequences], [len(s.ids) for s in sequences]
 
 
-# --- reporting ------------------------------------------------------------------------------------
+# --- reporting: what every public check (in each lab's exercises.py) uses -----------------------
 
 
-class _Report:
+class Report:
+    """What one public check found; printed by show(), counted by the Otter master's public test."""
+
     def __init__(self, title: str, hidden_tests: bool = True):
         self.title, self.lines, self.failed, self.hidden_tests = title, [], 0, hidden_tests
+        self._number_checked = False
 
     def check(self, passed: bool, message: str) -> bool:
         self.lines.append(f"  {'✓' if passed else '✗'} {message}")
         self.failed += not passed
         return passed
 
-    def show(self) -> None:
+    def call(self, function, *args):
+        """(function(*args), True), or (None, False) after reporting what went wrong."""
+        try:
+            return function(*args), True
+        except NotImplementedError:
+            self.check(False, "not implemented yet")
+        except Exception as error:  # noqa: BLE001 - a learner's bug is feedback, not a crash
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            self.check(False, f"raised {type(error).__name__}: {error} (line {frame.lineno})")
+        return None, False
+
+    def number(self, function, *args) -> float | None:
+        """function(*args) as a plain float, or None; the first call also checks that it is one."""
+        value, ok = self.call(function, *args)
+        if not ok:
+            return None
+        value = number(value)
+        if not self._number_checked:
+            self._number_checked = True
+            self.check(value is not None, "returns a single number (a float or a 0-d tensor)")
+        return value
+
+    def raises(self, kind: type, message: str, function, *args) -> bool:
+        try:
+            function(*args)
+        except kind:
+            return self.check(True, message)
+        except Exception as error:  # noqa: BLE001
+            return self.check(False, f"{message} (it raised {type(error).__name__})")
+        return self.check(False, message)
+
+    def show(self) -> "Report":
         verdict = "all public checks pass" if not self.failed else f"{self.failed} public check(s) fail"
         print(f"{self.title}: {verdict}")
         print("\n".join(self.lines))
         if not self.failed and self.hidden_tests:
             print("  (the grader also tests it on inputs you have not seen)")
+        return self
 
 
-def _call(report: _Report, function, *args):
-    """function(*args), or None after reporting what went wrong."""
-    try:
-        return function(*args), True
-    except NotImplementedError:
-        report.check(False, "not implemented yet")
-    except Exception as error:  # noqa: BLE001 - a learner's bug is feedback, not a crash
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        report.check(False, f"raised {type(error).__name__}: {error} (line {frame.lineno})")
-    return None, False
-
-
-def _number(value) -> float | None:
+def number(value) -> float | None:
     """A plain float from a float, an int or a one-element tensor; None for anything else."""
     if hasattr(value, "numel") and hasattr(value, "item"):
         if value.numel() != 1:
@@ -90,129 +116,56 @@ def _number(value) -> float | None:
     return float.__float__(float(value))
 
 
-def _close(a: float, b: float, tolerance: float = 1e-4) -> bool:
+def near(a: float, b: float, tolerance: float = 1e-4) -> bool:
     return abs(a - b) <= tolerance * max(1.0, abs(b))
 
 
-# --- public checks, one per exercise --------------------------------------------------------------
+def plain(value):
+    """A result as plain Python (tensors and arrays as nested lists, 0-d ones as numbers), as the
+    grading sandbox reports it; what `close` and `same_list` compare."""
+    if hasattr(value, "tolist") and callable(value.tolist):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    return value
 
 
-def check_relative_drift(relative_drift) -> None:
-    import torch
-
-    report = _Report("relative_drift")
-    generator = torch.Generator().manual_seed(7)
-    theta_hat = {"a.weight": torch.randn(4, 3, generator=generator), "b.bias": torch.randn(5, generator=generator)}
-    value, ok = _call(report, relative_drift, theta_hat, theta_hat)
-    if ok:
-        value = _number(value)
-        if report.check(value is not None, "returns a single number (a float or a 0-d tensor)"):
-            report.check(_close(value, 0.0), "the drift of θ̂ from itself is 0")
-    doubled = {name: 2 * tensor for name, tensor in theta_hat.items()}
-    value, ok = _call(report, relative_drift, doubled, theta_hat)
-    if ok and (value := _number(value)) is not None:
-        report.check(_close(value, 1.0), "θ = 2θ̂ has drift 1 (the change is as large as θ̂ itself)")
-    one_moved = dict(theta_hat, **{"b.bias": theta_hat["b.bias"] + 1.0})
-    value, ok = _call(report, relative_drift, one_moved, theta_hat)
-    if ok and (value := _number(value)) is not None:
-        report.check(value > 0, "a change in any one tensor counts")
-        scaled, ok = _call(report, relative_drift, {k: 3 * v for k, v in one_moved.items()},
-                           {k: 3 * v for k, v in theta_hat.items()})
-        if ok and (scaled := _number(scaled)) is not None:
-            report.check(_close(scaled, value), "scaling θ and θ̂ together leaves the drift unchanged")
-    # Two tensors of very different sizes: one norm over all parameters differs from an average of
-    # per-tensor drifts.
-    big = {"big": torch.ones(100), "small": torch.ones(1)}
-    moved = {"big": torch.ones(100), "small": torch.full((1,), 2.0)}
-    value, ok = _call(report, relative_drift, moved, big)
-    if ok and (value := _number(value)) is not None:
-        report.check(_close(value, 1 / math.sqrt(101)),
-                     "all parameters are flattened into ONE vector (not an average over tensors)")
-    report.show()
+# --- how a result on an unseen input is compared: (got, expected) -> None, or what is wrong ----------
+# Both are plain (see plain()). The message never shows the expected value.
 
 
-def check_knowledge_retention(knowledge_retention) -> None:
-    report = _Report("knowledge_retention")
-    value, ok = _call(report, knowledge_retention, [True, True, True, True], [True, True, True, True])
-    if ok and report.check((value := _number(value)) is not None, "returns a single number"):
-        report.check(_close(value, 1.0), "keeping every known fact is retention 1")
-    value, ok = _call(report, knowledge_retention, [True, True, True, True], [False, False, False, False])
-    if ok and (value := _number(value)) is not None:
-        report.check(_close(value, 0.0), "forgetting every known fact is retention 0")
-    value, ok = _call(report, knowledge_retention, [True, False, True, False], [True, True, True, True])
-    if ok and (value := _number(value)) is not None:
-        report.check(_close(value, 1.0), "facts the model did not know before fine-tuning do not count")
-    value, ok = _call(report, knowledge_retention, [True, True, False, False], [False, False, True, True])
-    if ok and (value := _number(value)) is not None:
-        report.check(_close(value, 0.0), "facts learned during fine-tuning do not make up for forgotten ones")
-    value, ok = _call(report, knowledge_retention, [True, True, True, True], [True, False, True, True])
-    if ok and (value := _number(value)) is not None:
-        report.check(0.0 < value < 1.0, "losing some known facts gives a value between 0 and 1")
-    report.show()
+def close(got, expected, tolerance=1e-4):
+    """A number within `tolerance`, relative (absolute below 1)."""
+    import math
+
+    if type(got) is list and len(got) == 1:
+        got = got[0]  # a one-element tensor
+    if type(got) not in (int, float) or abs(got) >= 2**1023:
+        kind = "None" if got is None else {list: "a list", dict: "a dict", str: "text", bool: "a bool"}.get(
+            type(got), type(got).__name__)
+        return f"returned {kind}, not a number"
+    if not math.isfinite(got):
+        return f"returned {got}"
+    difference = abs(got - expected)
+    if difference <= tolerance * max(1.0, abs(expected)):
+        return None
+    relative = difference / abs(expected) if expected else math.inf
+    shown = f"{relative:.0%}" if math.isfinite(relative) and relative < 10 else "far more than 100%"
+    return f"returned a value off by {shown}"
 
 
-def check_sft_loss(sft_loss) -> None:
-    import torch
-
-    report = _Report("sft_loss")
-    generator = torch.Generator().manual_seed(11)
-    vocab, lengths, prompt_lens = 7, [6, 4], [3, 2]
-    input_ids = torch.randint(1, vocab, (2, 6), generator=generator)
-    input_ids[1, 4:] = 0  # padding
-    logits = torch.randn(2, 6, vocab, generator=generator)
-
-    def loss(some_logits):
-        value, ok = _call(report, sft_loss, some_logits, input_ids, prompt_lens, lengths)
-        return _number(value) if ok else None
-
-    uniform = loss(torch.zeros(2, 6, vocab))
-    if report.check(uniform is not None, "returns a single number (a float or a 0-d tensor)"):
-        report.check(_close(uniform, math.log(vocab)), "uniform logits give log(vocabulary size) per token")
-    base = loss(logits)
-    if base is None:
-        report.show()
-        return
-    report.check(base > 0, "the loss is positive")
-    in_prompt = logits.clone()
-    in_prompt[0, : prompt_lens[0] - 1] += 5 * torch.randn(prompt_lens[0] - 1, vocab, generator=generator)
-    changed = loss(in_prompt)
-    report.check(changed is not None and _close(changed, base),
-                 "predictions of prompt tokens do not count (the prompt is masked)")
-    in_padding = logits.clone()
-    in_padding[1, lengths[1] - 1 :] += 5.0 * torch.randn(6 - lengths[1] + 1, vocab, generator=generator)
-    changed = loss(in_padding)
-    report.check(changed is not None and _close(changed, base), "padding after a sequence's end does not count")
-    in_response = logits.clone()
-    in_response[0, prompt_lens[0] - 1] += 5 * torch.randn(vocab, generator=generator)
-    changed = loss(in_response)
-    report.check(changed is not None and not _close(changed, base),
-                 "the prediction of the first response token counts")
-    certain = torch.full((2, 6, vocab), -30.0)
-    certain.scatter_(-1, torch.roll(input_ids, -1, dims=1).unsqueeze(-1), 30.0)
-    changed = loss(certain)
-    report.check(changed is not None and _close(changed, 0.0, 1e-3),
-                 "predicting every response token with certainty gives a loss near 0")
-    report.show()
-
-
-def check_loss_mask(loss_mask) -> None:
-    report = _Report("loss_mask")
-    mask, ok = _call(report, loss_mask, 6, 3, "response")
-    if ok and report.check(isinstance(mask, (list, tuple)) and len(mask) == 6, "one entry per token"):
-        report.check(all(isinstance(m, bool) for m in mask), "every entry is True or False")
-        report.check(not any(mask[:3]) and all(mask[3:]), "with loss_on='response' the prompt tokens carry no loss")
-    mask, ok = _call(report, loss_mask, 6, 3, "all")
-    if ok and isinstance(mask, (list, tuple)) and len(mask) == 6:
-        report.check(not mask[0], "the first token is never a target: nothing predicts it")
-        report.check(sum(map(bool, mask)) == 5, "with loss_on='all' every other token is a target")
-    try:
-        loss_mask(6, 3, "prompt")
-        report.check(False, "an unknown loss_on raises ValueError")
-    except ValueError:
-        report.check(True, "an unknown loss_on raises ValueError")
-    except Exception as error:  # noqa: BLE001
-        report.check(False, f"an unknown loss_on raises ValueError (it raised {type(error).__name__})")
-    report.show()
+def same_list(got, expected):
+    """The same list of True/False, item by item."""
+    if type(got) is not list or len(got) != len(expected):
+        kind = "None" if got is None else {dict: "a dict", str: "text", bool: "a bool", list: "a list"}.get(
+            type(got), type(got).__name__)
+        return f"returned {kind}, not one True/False per item"
+    if not all(type(item) is bool for item in got):
+        return "returned a list whose items are not all True or False"
+    wrong = sum(a != b for a, b in zip(got, expected))
+    return f"{wrong} of {len(expected)} items wrong" if wrong else None
 
 
 # --- predictions and quiz answers -----------------------------------------------------------------
@@ -220,7 +173,7 @@ def check_loss_mask(loss_mask) -> None:
 
 def check_predictions(predictions: dict, allowed: dict) -> None:
     """Every prediction recorded, each one of its allowed values. Says nothing about which is right."""
-    report = _Report("predictions", hidden_tests=False)
+    report = Report("predictions", hidden_tests=False)
     for name, values in allowed.items():
         value = predictions.get(name)
         shown = " or ".join(repr(v) for v in values)
@@ -228,38 +181,64 @@ def check_predictions(predictions: dict, allowed: dict) -> None:
     report.show()
 
 
-def compare_predictions(predictions: dict, observed: dict) -> None:
-    """Each prediction next to what this notebook measured (the learner's own numbers)."""
-    for name, outcome in observed.items():
-        predicted = predictions.get(name)
-        if outcome is None:
-            print(f"  {name}: predicted {predicted!r}; not measured yet")
-        else:
-            print(f"  {name}: predicted {predicted!r}, measured {outcome!r}"
-                  f" {'✓' if predicted == outcome else '✗ (a surprise worth explaining)'}")
+def chosen_letters(value, names) -> list[str] | None:
+    """The option names a multi answer chooses, upper-cased, from "AC", "A, C" or ["A", "C"]; None when
+    the answer is neither text nor a list of texts. While every option's name is one letter (26 options
+    or fewer) text is read a letter at a time, skipping white space, commas and semicolons; past Z,
+    where names have two letters (AA, AB, …), it is split at those separators, so "AC" is the option AC.
+    The grader reads answers with this too (quizgen.grade.scoring)."""
+    if isinstance(value, str):
+        if all(len(name) == 1 for name in names):
+            return [char for char in value.upper() if not char.isspace() and char not in ",;"]
+        return [part for part in re.split(r"[\s,;]+", value.upper()) if part]
+    if isinstance(value, (list, tuple, set)) and all(isinstance(item, str) for item in value):
+        return [item.strip().upper() for item in value]
+    return None
+
+
+def _one_of(value, names) -> bool:
+    return isinstance(value, str) and value.strip().upper() in names
+
+
+def _some_of(value, names) -> bool:
+    chosen = chosen_letters(value, names)
+    return bool(chosen) and all(name in names for name in chosen)
+
+
+# Each answer format (quizgen.notebooks.questions.ANSWER_CELLS writes them): (accepts(value, option
+# names), what the learner is told to write).
+ANSWER_CHECKS = {
+    "choice": (_one_of, "one letter of {names}"),
+    "multi": (_some_of, "letters of {names}"),
+    "truefalse": (lambda value, names: isinstance(value, bool), "True or False"),
+    "numeric": (lambda value, names: number(value) is not None and math.isfinite(number(value)), "a number"),
+    "short": (lambda value, names: isinstance(value, str) and bool(value.strip()), "some text"),
+}
 
 
 def check_answers(answers: dict, formats: dict) -> None:
-    """The answer format of every quiz question (never whether it is right)."""
-    report = _Report("quiz answers", hidden_tests=False)
+    """The answer format of every quiz question (never whether it is right).
+
+    ``formats`` maps each question to "kind" or "kind:names", the option names run together ("ABCD") or,
+    past 26 options, separated by commas ("A,B,…,AB"). A kind this module has no check for comes from a
+    notebook and a quizgen that do not match: it raises rather than passing or failing the answer."""
+    from quizgen.errors import QuizgenError
+
+    checks = {}
     for question_id, form in formats.items():
-        kind, _, letters = form.partition(":")
+        kind, _, listed = form.partition(":")
+        if kind not in ANSWER_CHECKS:
+            raise QuizgenError(f"check_answers: {question_id} has answer format {form!r}, which this version "
+                               f"of quizgen cannot check (it checks {', '.join(ANSWER_CHECKS)})")
+        accepts, what = ANSWER_CHECKS[kind]
+        checks[question_id] = accepts, what, listed.split(",") if "," in listed else list(listed)
+    report = Report("quiz answers", hidden_tests=False)
+    for question_id, (accepts, what, names) in checks.items():
         value = answers.get(question_id)
         if value is None:
             report.check(False, f"{question_id}: not answered yet")
-        elif kind == "choice":
-            report.check(isinstance(value, str) and value.strip().upper() in letters,
-                         f"{question_id}: one letter of {', '.join(letters)}")
-        elif kind == "multi":
-            chosen = list(value) if isinstance(value, (str, list, tuple, set)) else [None]
-            report.check(all(isinstance(c, str) and c.strip().upper() in letters for c in chosen if str(c).strip()),
-                         f"{question_id}: letters of {', '.join(letters)}")
-        elif kind == "truefalse":
-            report.check(isinstance(value, bool), f"{question_id}: True or False")
-        elif kind == "numeric":
-            report.check(_number(value) is not None and math.isfinite(_number(value)), f"{question_id}: a number")
         else:
-            report.check(isinstance(value, str) and bool(value.strip()), f"{question_id}: some text")
+            report.check(accepts(value, names), f"{question_id}: {what.format(names=', '.join(names))}")
     report.show()
 
 

@@ -1,85 +1,152 @@
-"""The code exercises: what the learner is told, the stub they start from, and the public check.
+"""A code exercise, defined once in its lab's `exercises.py` and rendered by everything that shows or grades it.
 
-The stub is the reference solution's signature and docstring with its body replaced, read from
-solutions.py with `ast` (never imported here: building a notebook must not need torch).
+An `Exercise` holds five functions' worth of knowledge, each written once:
+
+- `solution`: the reference function. Its name is the function the learner writes; its signature and
+  docstring, with the body replaced, are the learner's stub; its body is the solution (solution and
+  Otter master notebooks) and computes the expected results of the unseen inputs;
+- `text`: what the learner reads above the stub (Markdown);
+- `check`: the public check, `check(function) -> checks.Report`. Its source is copied into the notebook
+  (the cell under the stub) and into the Otter master's public test, so both run the same checks;
+- `unseen`: `unseen(rng, case) -> arguments`, the hidden inputs. quizgen's grader draws them from a fresh
+  seed per submission (outside the sandbox; only the inputs go in), the Otter master from a fixed seed;
+- `compare`: how a result is compared with the expected one (`checks.close` by default).
+
+`solution`, `check` and `unseen` are copied as source into notebooks and tests, so each must stand alone:
+imports inside the body, no helper of the exercises file. Reading an exercise imports no torch.
 """
 
 from __future__ import annotations
 
 import ast
+import inspect
+import random
 import textwrap
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from quizgen.formats.notation import number
-from quizgen.notebooks.plan import CHECK, EXERCISE, EXPLANATION, Cell, Exercise
+from quizgen.notebooks import checks
+from quizgen.notebooks.plan import CHECK, EXERCISE, EXPLANATION, Cell
 
-SOLUTIONS = Path(__file__).with_name("solutions.py")
 STUB_BODY = "    # YOUR CODE HERE\n    raise NotImplementedError"
 
-EXERCISES = {
-    "sft_loss": Exercise("sft_loss", "The SFT loss on response tokens only", points=3),
-    "relative_drift": Exercise("relative_drift", "Relative parameter drift", points=2),
-    "knowledge_retention": Exercise("knowledge_retention", "Knowledge retention from the recall probes", points=2),
-    "loss_mask": Exercise("loss_mask", "Which tokens carry the loss", points=2),
-}
 
-INTRODUCTIONS = {
-    "sft_loss": r"""Supervised fine-tuning maximises $\log \Pr_\theta(y \mid x)$, so its loss is
-$-\sum_t \log \Pr_\theta(y_t \mid x, y_{<t})$ over the **response** tokens $y$ only: the prompt $x$ is
-context, and its tokens are masked out of the loss. Training loops report the **mean** over response
-tokens, so that is what `sft_loss` returns.
+@dataclass(frozen=True)
+class Raised:
+    """An expected outcome that is an exception: the learner's function must raise this type."""
 
-The model's `logits[b, t]` score the token at position `t + 1` of row `b`, so the first response token
-(at position `prompt_len`) is predicted by `logits[b, prompt_len - 1]`. Padding after a row's `length`
-real tokens never counts. Work in log-probabilities (`torch.log_softmax`), not probabilities.""",
-    "relative_drift": r"""How far did fine-tuning move the weights? Flatten **all** parameters into one vector
-and compare the size of the change with the size of the pre-trained weights:
-
-$$\text{drift}(\theta) = \frac{\lVert \theta - \hat\theta \rVert_2}{\lVert \hat\theta \rVert_2}$$
-
-Both arguments are dicts `{parameter name: tensor}`, as `checks.parameters(model)` returns them.""",
-    "knowledge_retention": r"""The recall probes ask the model to complete every fact it saw in pre-training.
-**Knowledge retention** is the share of the facts the model knew *before* fine-tuning that it still
-knows *after*. Facts it never knew cannot be forgotten, so they do not count.
-
-Both arguments hold one bool per probe, as `checks.probe_hits(lab, model)` returns them.""",
-    "loss_mask": r"""Pre-training and instruction fine-tuning run through the same loop and minimise the same
-negative log-likelihood. One thing differs in the loss: **which tokens it is taken on**. Write the mask:
-for each token of `<bos> prompt response <eos>`, whether predicting it counts. With
-`loss_on="response"` the prompt is masked; with `loss_on="all"` every token that something predicts
-counts (the first one is predicted by nothing).""",
-}
+    type: str
 
 
-@cache
-def _solution_functions() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse(SOLUTIONS.read_text(encoding="utf-8"))
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+@dataclass(frozen=True)
+class Case:
+    arguments: tuple  # as the solution received them (tensors and all)
+    expected: Any  # checks.plain of what the solution returned, or Raised
 
 
-def solution_source(name: str) -> str:
-    """The reference solution's source, exactly as written in solutions.py."""
-    lines = SOLUTIONS.read_text(encoding="utf-8").splitlines()
-    node = _solution_functions()[name]
-    return "\n".join(lines[node.lineno - 1 : node.end_lineno])
+@dataclass(frozen=True)
+class Exercise:
+    solution: Callable
+    title: str
+    points: float
+    text: str
+    check: Callable
+    unseen: Callable
+    compare: Callable = checks.close
+    cases: int = 5  # unseen inputs per submission
+
+    @property
+    def name(self) -> str:
+        return self.solution.__name__
+
+    # --- sources, for notebooks and Otter tests --------------------------------------------------
+
+    def solution_source(self) -> str:
+        return source_of(self.solution)
+
+    def stub_source(self) -> str:
+        """The signature and docstring of the solution, and a body for the learner to write."""
+        source = self.solution_source()
+        docstring = ast.parse(source).body[0].body[0]
+        return "\n".join(source.splitlines()[: docstring.end_lineno]) + "\n" + STUB_BODY
+
+    def check_source(self) -> str:
+        return source_of(self.check)
+
+    def unseen_source(self) -> str:
+        return source_of(self.unseen)
+
+    def compare_source(self) -> str:
+        return source_of(self.compare)
+
+    def cells(self, position: int) -> list[Cell]:
+        points = f"{number(self.points, digits=6)} points"
+        text = textwrap.dedent(self.text).strip()
+        # The ";" keeps Jupyter from showing the returned report after what the check printed.
+        check_call = f"{self.check_source()}\n\n\n{self.check.__name__}({self.name});"
+        return [
+            Cell("markdown", EXPLANATION, f"## Exercise {position}: {self.title}\n\n*{points}*\n\n{text}"),
+            Cell("code", EXERCISE, self.stub_source(), self.solution_source(), key=self.name),
+            Cell("code", CHECK, check_call, key=self.name),
+        ]
+
+    # --- grading ---------------------------------------------------------------------------------
+
+    def draw(self, seed: int, count: int | None = None) -> list[Case]:
+        """Unseen inputs from ``seed`` and what the reference solution gives on each."""
+        rng = random.Random(seed)
+        return [self.case(tuple(self.unseen(rng, index))) for index in range(self.cases if count is None else count)]
+
+    def case(self, arguments: tuple) -> Case:
+        import copy
+
+        try:
+            expected = checks.plain(self.solution(*copy.deepcopy(arguments)))
+        except Exception as error:  # noqa: BLE001 - an input the function must refuse
+            expected = Raised(type(error).__name__)
+        return Case(arguments, expected)
+
+    def judge(self, result: dict, case: Case) -> tuple[bool, str]:
+        """Whether one result, as the sandbox reported it ({"output": plain} or {"error": {"type": …}}),
+        matches; the message says how it failed and never what was expected."""
+        error = result.get("error") if isinstance(result, dict) else None
+        if isinstance(case.expected, Raised):
+            if isinstance(error, dict) and error.get("type") == case.expected.type:
+                return True, ""
+            return False, f"should raise {case.expected.type} for an invalid argument"
+        if isinstance(error, dict):
+            if error.get("type") == "timeout":
+                return False, "did not return in time"
+            if error.get("type") == "not run":
+                return False, "was not tried: the notebook was stopped after a call that did not return in time"
+            # Only the type: a message could quote the unseen input back to the learner.
+            return False, f"raised {error.get('type')}"
+        output = result.get("output") if isinstance(result, dict) else None
+        if isinstance(output, dict) and "__unsupported__" in output:
+            return False, f"returned something that cannot be graded ({output['__unsupported__']})"
+        message = self.compare(output, case.expected)
+        return (True, "") if message is None else (False, message)
 
 
-def stub_source(name: str) -> str:
-    """The signature and docstring of the solution, and a body for the learner to write."""
-    lines = SOLUTIONS.read_text(encoding="utf-8").splitlines()
-    node = _solution_functions()[name]
-    docstring = node.body[0]
-    head = "\n".join(lines[node.lineno - 1 : docstring.end_lineno])
-    return head + "\n" + STUB_BODY
+def source_of(function: Callable) -> str:
+    return textwrap.dedent(inspect.getsource(function)).rstrip()
 
 
-def exercise_cells(name: str, position: int) -> list[Cell]:
-    exercise = EXERCISES[name]
-    points = f"{number(exercise.points, digits=6)} points"
-    introduction = textwrap.dedent(INTRODUCTIONS[name]).strip()
-    return [
-        Cell("markdown", EXPLANATION, f"## Exercise {position}: {exercise.title}\n\n*{points}*\n\n{introduction}"),
-        Cell("code", EXERCISE, stub_source(name), solution_source(name), key=name),
-        Cell("code", CHECK, f"checks.check_{name}({name})", key=name),
-    ]
+def encode(value):
+    """An argument as the sandbox's boot.decode reads it: tensors as nested lists with their dtype."""
+    if type(value).__name__ == "Tensor":
+        return {"tensor": value.tolist(), "dtype": str(value.dtype).removeprefix("torch.")}
+    if isinstance(value, dict) and any(has_tensor(item) for item in value.values()):
+        return {"dict": {name: encode(item) for name, item in value.items()}}
+    if isinstance(value, (list, tuple)) and any(has_tensor(item) for item in value):
+        return {"list": [encode(item) for item in value]}
+    return {"value": checks.plain(value)}
+
+
+def has_tensor(value) -> bool:
+    if type(value).__name__ == "Tensor":
+        return True
+    if isinstance(value, dict):
+        return any(has_tensor(item) for item in value.values())
+    return isinstance(value, (list, tuple)) and any(has_tensor(item) for item in value)

@@ -30,30 +30,26 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Exercise:
-    name: str  # the function the learner writes
-    title: str
-    points: float
-    cases: int = 5  # unseen inputs the grader tries
-
-
-@dataclass(frozen=True)
 class Prediction:
     name: str
     question: str
     allowed: tuple  # the values a prediction may take; the first is also its type
     truth: Callable[[dict], Any]  # flattened reference metrics -> what really happened
+    solution: Any = None  # what the solution notebook predicts
 
 
 @dataclass(frozen=True)
 class Measurement:
     """A number the learner reports from their own run, compared with the cached reference run.
 
-    reference(metrics) gives the accepted interval when the learner kept the lab's configuration.
+    `description` is the learner's hint in the MEASURED cell; `solution` the solution notebook's
+    expression for it; reference(metrics) the accepted interval when the learner kept the lab's
+    configuration.
     """
 
     name: str
     description: str
+    solution: str
     reference: Callable[[dict], tuple[float, float]] | None
     kind: type = float
 
@@ -94,7 +90,7 @@ class Plan:
     title: str
     cells: tuple[Cell, ...]
     config_names: tuple[str, ...]
-    exercises: tuple[Exercise, ...] = ()
+    exercises: tuple = ()  # quizgen.notebooks.exercises.Exercise, in notebook order
     predictions: tuple[Prediction, ...] = ()
     measurements: tuple[Measurement, ...] = ()
     relations: tuple[Relation, ...] = ()

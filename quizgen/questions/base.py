@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, get_args
 
 from markdown_it.token import Token
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -46,6 +46,56 @@ class Option(Strict):
     feedback: str | None = None
     misconception: Slug | None = None
     line: int
+
+
+# --- the record of a type: what every output looks up ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    """What quizgen knows about a question type apart from how each output writes it.
+
+    Each module in quizgen/questions/ defines one as ``TYPE``; quizgen.questions.TYPES lists them, and
+    every output looks a question's type up there (or in its own table, see ``for_type``).
+    """
+
+    name: str  # the type= value authors write
+    attrs: type[QuestionAttrs]  # its attribute line (`quizgen schema` shows it)
+    model: type[QuestionBody]  # the parsed question
+    parse: Callable[[QuestionSection], Any]  # its section -> the model, or None with diagnostics
+    label: str  # how the site names the type to learners
+    # auto: scored from the key (LMS imports, `quizgen grade`, Otter tests, the notebook's format check);
+    # rubric: a person scores it against a rubric (the critique export writes their prompts).
+    graded: Literal["auto", "rubric"]
+    correct_answers: Callable[[Any], list[str]]  # the key as text, what every output agrees on; [] for rubric
+    texts: Callable[[Any], Iterable[str]]  # every Markdown text of a question (the site looks for math in them)
+    shuffles_options: bool  # whether forms shuffle its options (unless the question says shuffle=false)
+
+    def __post_init__(self):
+        for model in (self.attrs, self.model):
+            if get_args(model.model_fields["type"].annotation) != (self.name,):
+                raise TypeError(f"question type {self.name!r}: {model.__name__} must declare "
+                                f"type: Literal[{self.name!r}]")
+
+
+def body_texts(question) -> Iterator[str]:
+    """The Markdown texts every question has."""
+    yield question.title
+    yield question.stem
+    yield question.explanation
+
+
+def option_texts(question) -> Iterator[str]:
+    """The texts of a question with options: its body, then each option and its feedback."""
+    yield from body_texts(question)
+    for option in question.options:
+        yield option.text
+        yield option.feedback or ""
+
+
+def option_answers(question) -> list[str]:
+    """The text of every correct option."""
+    return [option.text for option in question.options if option.correct]
 
 
 # --- the parsed Markdown of one question, handed to the type's parse() ----------------------------

@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import Field
 
 from quizgen.questions.base import (
-    Option, QuestionAttrs, QuestionBody, QuestionSection, build_question, check_option_texts,
-    check_sections, parse_options, split_options,
+    Option, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, build_question, check_option_texts,
+    check_sections, option_answers, option_texts, parse_options, split_options,
 )
 
 NAME = "choice"
@@ -51,3 +51,7 @@ def parse(section: QuestionSection) -> ChoiceQuestion | None:
     if options and len(options) < 2:
         section.error(section.heading_line, "a choice question needs at least two options")
     return build_question(section, ChoiceAttrs, ChoiceQuestion, stem_blocks, {"options": options})
+
+
+TYPE = QuestionType(NAME, ChoiceAttrs, ChoiceQuestion, parse, label="Single answer", graded="auto",
+                    correct_answers=option_answers, texts=option_texts, shuffles_options=True)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 from pydantic import Field, model_validator
 
 from quizgen.formats.notation import number
 from quizgen.questions.base import (
-    MarkdownText, QuestionAttrs, QuestionBody, QuestionSection, Strict, build_question, check_sections,
-    split_options,
+    MarkdownText, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, Strict, body_texts, build_question,
+    check_sections, split_options,
 )
 
 NAME = "critique"
@@ -95,3 +95,19 @@ def parse(section: QuestionSection) -> CritiqueQuestion | None:
     rubric = section.subsections.get("rubric")
     return build_question(section, CritiqueAttrs, CritiqueQuestion, stem_blocks, fields,
                           model_error_line=rubric.line if rubric else None)
+
+
+def texts(question: CritiqueQuestion) -> Iterator[str]:
+    yield from body_texts(question)
+    yield question.task
+    yield question.exemplar
+    for criterion in question.rubric:
+        yield criterion.name
+        yield criterion.full
+        yield criterion.partial or ""
+        yield criterion.none
+
+
+# No correct answer to write down: a person applies the rubric (the exemplar shows full credit).
+TYPE = QuestionType(NAME, CritiqueAttrs, CritiqueQuestion, parse, label="Critique, self-assessed", graded="rubric",
+                    correct_answers=lambda question: [], texts=texts, shuffles_options=False)

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from quizgen.questions.base import Option, QuestionAttrs, QuestionBody, QuestionSection, build_question
+from quizgen.questions.base import (
+    Option, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, build_question, option_answers, option_texts,
+)
 from quizgen.questions.choice import parse_option_list
 
 NAME = "multi"
@@ -39,3 +41,7 @@ def parse(section: QuestionSection) -> MultiQuestion | None:
     if options and not any(option["correct"] for option in options):
         section.error(section.heading_line, "a multi question needs at least one correct option marked '[x]'")
     return build_question(section, MultiAttrs, MultiQuestion, stem_blocks, {"options": options})
+
+
+TYPE = QuestionType(NAME, MultiAttrs, MultiQuestion, parse, label="Select all that apply", graded="auto",
+                    correct_answers=option_answers, texts=option_texts, shuffles_options=True)

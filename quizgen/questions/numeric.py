@@ -8,8 +8,10 @@ from typing import Literal
 from pydantic import Field, StringConstraints, model_validator
 from typing_extensions import Annotated
 
+from quizgen.formats.notation import number
 from quizgen.questions.base import (
-    METRIC_PATTERN, QuestionAttrs, QuestionBody, QuestionSection, build_question, check_sections, split_options,
+    METRIC_PATTERN, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, body_texts, build_question,
+    check_sections, split_options,
 )
 
 NAME = "numeric"
@@ -53,3 +55,12 @@ def parse(section: QuestionSection) -> NumericQuestion | None:
     if options is not None:
         section.error(options.start + 1, "a numeric question has no options: put the value in answer=")
     return build_question(section, NumericAttrs, NumericQuestion, stem_blocks, {})
+
+
+def correct_answers(question: NumericQuestion) -> list[str]:
+    unit = f" {question.unit}" if question.unit else ""
+    return [f"{number(question.answer)} ± {number(question.margin)}{unit}"]
+
+
+TYPE = QuestionType(NAME, NumericAttrs, NumericQuestion, parse, label="Numeric answer", graded="auto",
+                    correct_answers=correct_answers, texts=body_texts, shuffles_options=False)

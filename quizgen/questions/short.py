@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from quizgen.questions.base import (
-    MarkdownText, QuestionAttrs, QuestionBody, QuestionSection, build_question, check_sections, split_options,
+    MarkdownText, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, body_texts, build_question,
+    check_sections, split_options,
 )
 
 NAME = "short"
@@ -51,3 +52,7 @@ def parse(section: QuestionSection) -> ShortQuestion | None:
                     section.error(token.map[0] + 1, f"accepted answer {token.content.strip()!r} is listed twice")
                 seen.add(key)
     return build_question(section, ShortAttrs, ShortQuestion, stem_blocks, {"accepted": accepted})
+
+
+TYPE = QuestionType(NAME, ShortAttrs, ShortQuestion, parse, label="Short answer", graded="auto",
+                    correct_answers=lambda question: list(question.accepted), texts=body_texts, shuffles_options=False)

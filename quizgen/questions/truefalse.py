@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from quizgen.questions.base import Option, QuestionAttrs, QuestionBody, QuestionSection, build_question
+from quizgen.questions.base import (
+    Option, QuestionAttrs, QuestionBody, QuestionSection, QuestionType, build_question, option_answers, option_texts,
+)
 from quizgen.questions.choice import parse_option_list
 
 NAME = "truefalse"
@@ -32,3 +34,8 @@ def parse(section: QuestionSection) -> TrueFalseQuestion | None:
             "with the right one marked '[x]'",
         )
     return build_question(section, TrueFalseAttrs, TrueFalseQuestion, stem_blocks, {"options": options})
+
+
+# True stays above False: forms keep its options in order.
+TYPE = QuestionType(NAME, TrueFalseAttrs, TrueFalseQuestion, parse, label="True or false", graded="auto",
+                    correct_answers=option_answers, texts=option_texts, shuffles_options=False)

@@ -24,15 +24,14 @@ from markupsafe import Markup
 from quizgen.formats.notation import number, option_letter
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
+from quizgen.questions import UnsupportedQuestionType, question_type
 from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
 from quizgen.site.order import learning_order, tag_slugs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "site"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
-TYPE_LABELS = {
-    "choice": "Single answer", "multi": "Select all that apply", "truefalse": "True or false",
-    "numeric": "Numeric answer", "short": "Short answer", "critique": "Critique, self-assessed",
-}
+# A question is rendered by question/<type>.html; its form's data-type names its checker in site.js.
+QUESTION_TEMPLATES = TEMPLATES_DIR / "question"
 
 
 # --- rendering helpers: Markdown once per text, numbers as people read them -----------------------
@@ -61,6 +60,19 @@ def has_math(html: str) -> bool:
     return 'class="math ' in html
 
 
+def question_template(question) -> str:
+    """The template that renders the question's type: question/<type>.html."""
+    name = f"{question_type(question).name}.html"
+    if not (QUESTION_TEMPLATES / name).is_file():
+        raise UnsupportedQuestionType(f"the site cannot show question type '{question.type}': "
+                                      f"it has no template quizgen/templates/site/question/{name}")
+    return f"question/{name}"
+
+
+def type_label(question) -> str:
+    return question_type(question).label
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -75,7 +87,7 @@ def environment() -> Environment:
     # num: a number as a learner reads it (float noise rounded away); exact: as the page's script reads it back.
     env.filters.update(md=markdown_block, md_inline=markdown_inline, num=partial(number, digits=6), exact=number,
                        correct_indices=correct_indices)
-    env.globals.update(type_labels=TYPE_LABELS, letter=option_letter)
+    env.globals.update(type_label=type_label, question_template=question_template, letter=option_letter)
     return env
 
 
@@ -185,7 +197,7 @@ class Site:
     def concept_has_math(concept: Concept) -> bool:
         if has_math(markdown_block(concept.explanation)):
             return True
-        return any("$" in text for q in concept.questions for text in question_texts(q))
+        return any("$" in text for q in concept.questions for text in question_type(q).texts(q))
 
     def render_index(self) -> bytes:
         template = environment().get_template("index.html")
@@ -246,20 +258,3 @@ class Site:
         for view in self.views.values():
             yield from sorted(view.plot_files.items())
 
-
-def question_texts(question) -> Iterator[str]:
-    """The Markdown texts of a question that may hold math."""
-    yield question.title
-    yield question.stem
-    yield question.explanation
-    for option in getattr(question, "options", ()):
-        yield option.text
-        yield option.feedback or ""
-    if question.type == "critique":
-        yield question.task
-        yield question.exemplar
-        for criterion in question.rubric:
-            yield criterion.name
-            yield criterion.full
-            yield criterion.partial or ""
-            yield criterion.none

@@ -902,7 +902,7 @@ BY_NAME = {attack.name: attack for attack in ATTACKS}
 def prepare(context: Context, names: list[str] | None = None) -> None:
     """Write the attacks (all, or those named) into context.folder; note the host's shared memory first."""
     context.secret_paths = [
-        str(ROOT / "quizgen" / "grade" / "hidden.py"), str(ROOT / "quizgen" / "notebooks" / "solutions.py"),
+        *map(str, (ROOT / "labs").glob("*/exercises.py")),
         *map(str, context.cache.rglob("results.json")), str(context.out / "results.json"),
         str(context.out / "grades.csv"), str(context.folder / "victim.ipynb"),
         str(context.folder / "made-up-measurements.ipynb"),

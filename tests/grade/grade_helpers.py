@@ -1,6 +1,6 @@
 """Submissions for the grading tests: the real lab notebook, edited the way learners (and attackers) do.
 
-Only the first few are real lab runs (with QUICK_CONFIG's few training steps); the adversarial ones are
+Only the first few are real lab runs (with each lab recipe's QUICK settings: a few training steps); the adversarial ones are
 tiny notebooks that never train, because what they test is the sandbox, not the lab.
 """
 
@@ -14,7 +14,6 @@ from pathlib import Path
 
 from quizgen.loader import load_course
 from quizgen.notebooks import lab_plans, notebook_json, solution_notebook, student_notebook
-from quizgen.notebooks.recipes import QUICK_CONFIG
 
 # Its own ROOT, not tests/paths.py's: benchmarks/grade_neighbours.py and test_unprivileged.py's `nobody`
 # import this module outside pytest, where tests/ is not on sys.path.
@@ -42,8 +41,7 @@ REFERENCE_METRICS = {
 
 
 def plan(lab: str = LAB, quick: bool = True):
-    overrides = QUICK_CONFIG if quick else None
-    return next(p for p in lab_plans(load_course(CONTENT), config_overrides=overrides) if p.lab_id == lab)
+    return next(p for p in lab_plans(load_course(CONTENT), quick=quick) if p.lab_id == lab)
 
 
 def store_reference(cache_dir: Path, lab: str) -> dict:
@@ -156,7 +154,7 @@ def disk_search(known_paths: list[str]) -> dict:
     return around_student_cells(
         "import os, time\n"
         "ANSWERS, MEASURED = {}, {}\n"
-        "WANTED = ('hidden.py', 'solutions.py', 'results.json', 'grades.csv')\n"
+        "WANTED = ('exercises.py', 'notebook.py', 'results.json', 'grades.csv')\n"
         "SIGNS = ('def knowledge_retention', 'RELATIVE_TOLERANCE', 'config_hash', 'relative_drift(checks.parameters')\n"
         "found, seen, started = [], 0, time.monotonic()\n"
         "def look(path):\n"

@@ -1,7 +1,7 @@
 """`quizgen grade` on honest, careless and hostile submissions: each gets the status and the score it
 deserves, nothing stops the batch, and no learner can see or change what decides their score.
 
-Two batches are graded once per module: real lab notebooks (with QUICK_CONFIG's few training steps) and
+Two batches are graded once per module: real lab notebooks (with the recipe's QUICK settings, a few training steps) and
 tiny adversarial notebooks (short timeouts). The lab's reference results are a made-up cached entry:
 grading must find it in the cache, not retrain it.
 """
@@ -51,7 +51,7 @@ def lab_batch(tmp_path_factory, cache_dir):
 def hostile_batch(tmp_path_factory, cache_dir):
     folder = tmp_path_factory.mktemp("hostile-submissions")
     listener = subs.Listener()
-    known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), str(ROOT / "quizgen" / "notebooks" / "solutions.py"),
+    known = [str(ROOT / "labs" / subs.RUN_LAB / "exercises.py"), str(ROOT / "labs" / subs.LAB / "exercises.py"),
              *map(str, cache_dir.rglob("results.json")), str(folder / "float-subclass.ipynb")]
     notebooks = {
         "float-subclass": subs.float_subclass(), "disk-search": subs.disk_search(known),
@@ -81,7 +81,7 @@ def test_the_correct_solution_gets_every_point(lab_batch):
     lost = [item for item in record["items"] if item["earned"] < item["points"]]
     assert [item["id"] for item in lost] == ["measured"] and record["score"] > 0, lost
     assert subs.earned(record, "exercise:") == subs.possible(record, "exercise:") == 2
-    # QUICK_CONFIG is not the lab's configuration: nothing outside ran it, so its numbers earn nothing
+    # QUICK is not the lab's configuration: nothing outside ran it, so its numbers earn nothing
     # (the full-size test below earns them against the real reference run).
     assert "your settings differ from the lab's (FINETUNE, REPLAY_STEPS)" in lost[0]["feedback"][0]
     assert "earn no points" in lost[0]["feedback"][0]
@@ -143,13 +143,13 @@ def test_outputs_are_gradebook_ready(lab_batch):
     correct = next(row for row in rows if row["learner"] == "correct")
     score, possible = float(correct["score"]), float(correct["points_possible"])
     assert 0 < score < possible and float(correct["percent"]) == pytest.approx(100 * score / possible, abs=1e-3)
-    assert correct["measured"] == "0"  # QUICK_CONFIG is a changed configuration
+    assert correct["measured"] == "0"  # QUICK is a changed configuration
     results = json.loads((report.out / "results.json").read_text())
     assert results["lab"] == subs.RUN_LAB and len(results["submissions"]) == 4
     feedback = (report.out / "feedback" / "wrong.md").read_text()
     assert "| Exercise: Which tokens carry the loss (`loss_mask`) |" in feedback
     # What was wrong, in the words of the exercise's docstring, never what the right mask was.
-    assert "should raise ValueError for an invalid argument" in feedback and "positions wrong" in feedback
+    assert "should raise ValueError for an invalid argument" in feedback and "items wrong" in feedback
 
 
 # --- hostile submissions ----------------------------------------------------------------------------
@@ -241,11 +241,11 @@ def test_a_fake_result_marker_changes_nothing(hostile_batch):
 
 
 def test_feedback_never_shows_hidden_tests_or_expected_values(hostile_batch, lab_batch):
-    hidden_source = (ROOT / "quizgen" / "grade" / "hidden.py").read_text()
+    hidden_source = "\n".join((ROOT / "labs" / lab / "exercises.py").read_text() for lab in (subs.RUN_LAB, subs.LAB))
     for out in (hostile_batch[3], lab_batch[0].out):
         for path in (out / "feedback").iterdir():
             text = path.read_text()
-            assert "def " not in text and "RELATIVE_TOLERANCE" not in text and "rng." not in text
+            assert "def " not in text and "unseen_" not in text and "rng." not in text
             assert not any(line.strip() in text for line in hidden_source.splitlines() if len(line.strip()) > 30)
             for value in ("0.95", "0.56", "0.81", "48000", "48,000", "3600000"):  # the reference runs' numbers
                 assert value not in text, (path.name, value)
@@ -257,7 +257,7 @@ def test_a_notebook_can_import_the_lab_engine_and_nothing_that_knows_an_answer()
     try:
         cells = [(0, "import quizgen, quizgen.lab.runner, quizgen.lab.train, quizgen.notebooks.checks\n"
                      "ANSWERS = {'where': quizgen.__file__}"),
-                 (1, "import quizgen.notebooks.solutions"), (2, "import quizgen.grade.hidden"), (3, "import quizgen.loader")]
+                 (1, "import quizgen.labs"), (2, "import quizgen.notebooks.recipe"), (3, "import quizgen.loader")]
         outcome = sandbox.run_notebook(cells, runtime=runtime, isolation=ISOLATION, limits=Limits(), slot=0,
                                        variables=["ANSWERS"], exercise_inputs={})
     finally:

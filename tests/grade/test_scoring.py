@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 import grade_helpers as subs
-from quizgen.grade import hidden, scoring
+from quizgen.grade import scoring
 from quizgen.grade.sandbox import Outcome
 from quizgen.lab.runner import get_lab
 from quizgen.notebooks import solution_notebook, student_notebook
-from quizgen.notebooks.recipes import flat_metrics
+from quizgen.notebooks.recipe import flat_metrics
 
 LAB_CONFIG = get_lab(subs.LAB).config
 REFERENCE = flat_metrics({"metrics": subs.REFERENCE_METRICS[subs.LAB]})
@@ -112,17 +112,3 @@ def test_predictions_are_the_literal_values_written_in_the_prediction_cell():
     moved["cells"].append(moved["cells"].pop(next(i for i, c in enumerate(moved["cells"])
                                                   if c["metadata"].get("quizgen", {}).get("role") == "predict")))
     assert scoring.written_predictions(moved) == "the prediction cell comes after the first fine-tuning cell"
-
-
-@pytest.mark.parametrize("name", sorted(hidden.MAKERS))
-def test_hidden_tests_pass_the_reference_and_never_quote_the_expected_value(name):
-    pytest.importorskip("torch")
-    cases = hidden.cases(name, 5, seed=7)
-    assert cases != hidden.cases(name, 5, seed=8)  # each submission gets its own inputs
-    for case in cases:
-        assert hidden.check({"output": case.expected}, case) == (True, "") or "raises" in case.expected
-        if isinstance(case.expected, float):
-            wrong = case.expected * 1.5 + 0.37
-            ok, message = hidden.check({"output": wrong}, case)
-            assert not ok and f"{case.expected:.3}" not in message and f"{wrong:.3}" not in message
-            assert not hidden.check({"output": {"__unsupported__": "a value of type Always"}}, case)[0]

@@ -129,7 +129,7 @@ def graded_as_nobody():
     listener = subs.Listener()
     try:
         setup = unprivileged(base)
-        known = [str(ROOT / "quizgen" / "grade" / "hidden.py"), *map(str, setup.cache.rglob("results.json"))]
+        known = [*map(str, (ROOT / "labs").glob("*/exercises.py")), *map(str, setup.cache.rglob("results.json"))]
         answers = subs.correct_answers()
         notebooks = {
             "answers": subs.around_student_cells(f"ANSWERS.update({answers!r})", at_end=True),

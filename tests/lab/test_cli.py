@@ -13,13 +13,9 @@ from quizgen.cli import cli as quizgen
 from quizgen.lab import cli, runner
 from quizgen.lab.references import metric_problems
 from quizgen.loader import load_course
+from paths import ROOT
 
-FIXED_CLAIMS = {
-    "initialization": {"moderate-retains", "moderate-learns-task", "aggressive-forgets", "aggressive-overfits",
-                       "aggressive-drifts-more", "aggressive-perplexity-rises", "random-init-fails"},
-    "sft-objective": {"loss-is-nll", "response-only-retains-more", "finetuning-raises-likelihood"},
-    "ift-vs-pretraining": {"finetuning-data-tiny", "same-loop"},
-}
+KNOWN_LABS = ", ".join(sorted(runner.discover()))
 
 
 def invoke(command, args):
@@ -39,20 +35,21 @@ def test_importing_the_cli_does_not_import_torch():
 def test_lab_list_names_every_lab_and_its_claims():
     result = invoke(cli.lab, ["list"])
     assert result.exit_code == 0
-    for lab_id, claims in FIXED_CLAIMS.items():
-        assert f"{lab_id}:" in result.output
-        for claim in claims:
-            assert f"  {claim}\n" in result.output
+    for lab_id, spec in runner.discover().items():
+        assert f"{lab_id}: {spec.title}\n" in result.output
+        for claim in spec.claims:
+            assert f"  {claim.name}\n" in result.output
 
 
 def test_the_labs_declare_exactly_the_claims_the_course_references():
-    labs = runner.discover()
-    assert {lab_id: {c.name for c in spec.claims} for lab_id, spec in labs.items()} == FIXED_CLAIMS
+    course = load_course(ROOT / "content")
+    named = {(concept.lab, q.claim) for concept in course.concepts for q in concept.questions if q.claim}
+    declared = {(lab_id, claim.name) for lab_id, spec in runner.discover().items() for claim in spec.claims}
+    assert named == declared  # no claim unbacked, none that no question asks about
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "no-such-lab"], "There is no lab named 'no-such-lab' (known labs: ift-vs-pretraining, "
-                             "initialization, sft-objective)."),
+    (["run", "no-such-lab"], f"There is no lab named 'no-such-lab' (known labs: {KNOWN_LABS})."),
     (["run", "initialization", "--model", "/no/such/dir"], "--model /no/such/dir: no such directory."),
 ])
 def test_user_errors_are_one_plain_sentence(args, message):
@@ -81,30 +78,44 @@ def test_bad_option_values_are_usage_errors_not_tracebacks():
     assert result.exit_code == 2 and "Invalid value for '--threads'" in result.output
 
 
+def course_naming_labs(folder: Path) -> None:
+    """content/course.yml in ``folder``, naming ``folder``/labs as the course's labs."""
+    (folder / "content").mkdir(exist_ok=True)
+    (folder / "content" / "course.yml").write_text("title: A course with its own labs\nlabs: ../labs\n")
+
+
 def test_a_lab_file_that_does_not_load_is_reported_as_a_sentence(tmp_path, monkeypatch):
-    (tmp_path / "labs").mkdir()
-    (tmp_path / "labs" / "broken.py").write_text("ID = 'broken'\ndef run(lab):\n  return {\n")
+    (tmp_path / "labs" / "broken").mkdir(parents=True)
+    (tmp_path / "labs" / "broken" / "lab.py").write_text("TITLE = 'broken'\ndef run(lab):\n  return {\n")
+    course_naming_labs(tmp_path)
     monkeypatch.chdir(tmp_path)
-    for command, args in ((cli.lab, ["list"]), (cli.verify, [])):
+    for command, args in ((cli.lab, ["list", "--labs", str(tmp_path / "labs")]), (cli.verify, [])):
         result = invoke(command, args)
         assert result.exit_code == 1
-        assert result.output == (f"{tmp_path / 'labs' / 'broken.py'}:3: cannot load the lab: SyntaxError: "
+        assert result.output == (f"{tmp_path / 'labs' / 'broken' / 'lab.py'}:3: cannot load the lab: SyntaxError: "
                                  "'{' was never closed\n1 error in 1 file\n")
 
 
 def test_a_lab_file_that_fails_as_it_runs_is_reported_at_its_line(tmp_path, monkeypatch):
-    (tmp_path / "labs").mkdir()
-    (tmp_path / "labs" / "broken.py").write_text("ID = 'broken'\n\nTHRESHOLD = 1 / 0\n")
-    monkeypatch.chdir(tmp_path)
-    result = invoke(cli.lab, ["list"])
+    (tmp_path / "labs" / "broken").mkdir(parents=True)
+    (tmp_path / "labs" / "broken" / "lab.py").write_text("TITLE = 'broken'\n\nTHRESHOLD = 1 / 0\n")
+    result = invoke(cli.lab, ["list", "--labs", str(tmp_path / "labs")])
     assert result.exit_code == 1
-    assert result.output.startswith(f"{tmp_path / 'labs' / 'broken.py'}:3: cannot load the lab: ZeroDivisionError: ")
+    assert result.output.startswith(f"{tmp_path / 'labs' / 'broken' / 'lab.py'}:3: cannot load the lab: "
+                                    "ZeroDivisionError: ")
+
+
+def test_a_folder_without_labs_and_a_missing_one_are_plain_sentences(tmp_path):
+    result = invoke(cli.lab, ["list", "--labs", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: No labs found in {tmp_path} (a lab is a folder holding lab.py).\n"
+    result = invoke(cli.lab, ["list", "--labs", str(tmp_path / "nowhere")])
+    assert result.output == f"Error: --labs {tmp_path / 'nowhere'}: no such folder.\n"
 
 
 FAKE_LAB = '''
 from quizgen.lab.claims import Claim
 
-ID = "fake"
 TITLE = "A lab that trains nothing"
 THRESHOLD = {threshold}
 CLAIMS = [
@@ -120,31 +131,33 @@ def run(lab):
 
 @pytest.fixture
 def fake_labs(tmp_path, monkeypatch):
-    """A labs/ folder with one lab that needs no training, in a scratch working directory."""
+    """A course (content/) whose course.yml names its own labs/ folder, with one lab that needs no
+    training, in a scratch working directory."""
     pytest.importorskip("torch")
-    (tmp_path / "labs").mkdir()
+    (tmp_path / "labs" / "fake").mkdir(parents=True)
+    course_naming_labs(tmp_path)
     monkeypatch.chdir(tmp_path)
 
     def write(threshold):
-        (tmp_path / "labs" / "fake.py").write_text(FAKE_LAB.format(threshold=threshold))
+        (tmp_path / "labs" / "fake" / "lab.py").write_text(FAKE_LAB.format(threshold=threshold))
     return write
 
 
 def test_verify_prints_each_claim_with_its_measured_values_and_passes(fake_labs):
     fake_labs(0.4)
-    result = invoke(cli.verify, ["--seeds", "2", "--content", "no-content"])
+    result = invoke(cli.verify, ["--seeds", "2"])
     assert result.exit_code == 0, result.output
     assert "fake (seed 0, ran in" in result.output and "fake (seed 1, ran in" in result.output
     assert "PASS big-enough: The measured value clears the threshold." in result.output
     assert "measured: arm.value = 0.5" in result.output
     assert "4 of 4 claim checks hold on 2 seed(s)" in result.output
-    again = invoke(cli.verify, ["--seeds", "2", "--content", "no-content"])
+    again = invoke(cli.verify, ["--seeds", "2"])
     assert "fake (seed 0, cached" in again.output  # the second run reads the cache
 
 
 def test_verify_exits_1_when_a_claim_fails(fake_labs):
     fake_labs(0.9)
-    result = invoke(cli.verify, ["--seeds", "1", "--content", "no-content"])
+    result = invoke(cli.verify, ["--seeds", "1"])
     assert result.exit_code == 1
     assert "FAIL big-enough" in result.output and "✗ arm.value >= 0.9" in result.output
     assert "1 of 2 claim checks hold" in result.output
@@ -207,10 +220,10 @@ def test_relative_tolerance_is_a_share_of_the_answer(tmp_path):
 
 def test_cached_results_are_found_without_torch(fake_labs, tmp_path):
     fake_labs(0.4)
-    invoke(cli.verify, ["--seeds", "1", "--content", "no-content", "--cache-dir", str(tmp_path / "c")])
+    invoke(cli.verify, ["--seeds", "1", "--cache-dir", str(tmp_path / "c")])
     code = ("import sys; from quizgen.lab import runner; "
-            f"hit = runner.cached_results('fake', cache_dir={str(tmp_path / 'c')!r}); "
-            "miss = runner.cached_results('fake', seed=5, cache_dir=" + repr(str(tmp_path / "c")) + "); "
+            f"hit = runner.cached_results('fake', cache_dir={str(tmp_path / 'c')!r}, labs='labs'); "
+            "miss = runner.cached_results('fake', seed=5, labs='labs', cache_dir=" + repr(str(tmp_path / "c")) + "); "
             "print(hit['metrics']['arm']['value'], miss, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={**__import__("os").environ, "PYTHONPATH": str(Path(cli.__file__).parents[2])})

@@ -19,29 +19,29 @@ from paths import ROOT  # noqa: E402
 REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
-    "initialization.py": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)"},
-    "sft_objective.py": {r"STEPS = 300": "STEPS = 3"},
-    "ift_vs_pretraining.py": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},
+    "initialization": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)"},
+    "sft-objective": {r"STEPS = 300": "STEPS = 3"},
+    "ift-vs-pretraining": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},
 }
 
 
 @pytest.fixture
-def tiny_labs(tmp_path, monkeypatch):
-    (tmp_path / "labs").mkdir()
+def tiny_labs(tmp_path):
+    assert sorted(TINY) == sorted(runner.discover())  # a new lab needs its tiny settings here
     for name, replacements in TINY.items():
-        source = (REPO_LABS / name).read_text()
+        source = (REPO_LABS / name / "lab.py").read_text()
         for pattern, replacement in replacements.items():
             source, count = re.subn(pattern, replacement, source)
             assert count, f"{name}: {pattern} no longer appears; update TINY"
-        (tmp_path / "labs" / name).write_text(source)
-    monkeypatch.chdir(tmp_path)
+        (tmp_path / "labs" / name).mkdir(parents=True)
+        (tmp_path / "labs" / name / "lab.py").write_text(source)
     return tmp_path
 
 
-@pytest.mark.parametrize("lab_id", ["initialization", "sft-objective", "ift-vs-pretraining"])
+@pytest.mark.parametrize("lab_id", sorted(TINY))
 def test_each_lab_runs_on_a_local_model_directory(tiny_labs, tiny_llama_dir, lab_id):
     result = CliRunner().invoke(cli.lab, ["run", lab_id, "--model", str(tiny_llama_dir), "--threads", "1",
-                                          "--cache-dir", str(tiny_labs / "cache")])
+                                          "--cache-dir", str(tiny_labs / "cache"), "--labs", str(tiny_labs / "labs")])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
     directory = Path(result.output.strip().splitlines()[-1].removeprefix("results: "))
@@ -55,7 +55,8 @@ def test_each_lab_runs_on_a_local_model_directory(tiny_labs, tiny_llama_dir, lab
 
 
 def test_a_model_without_a_pretraining_record_cannot_back_the_pretraining_claims(tiny_labs, tiny_llama_dir):
-    results = runner.run_lab("ift-vs-pretraining", model_dir=tiny_llama_dir, threads=1, cache_dir=tiny_labs / "cache")
+    results = runner.run_lab("ift-vs-pretraining", model_dir=tiny_llama_dir, threads=1, cache_dir=tiny_labs / "cache",
+                             labs=tiny_labs / "labs")
     claims = {c["name"]: c for c in results["claims"]}
     assert claims["finetuning-data-tiny"]["values"]["pretraining.tokens_seen"] is None
     assert not claims["finetuning-data-tiny"]["passed"]
@@ -65,7 +66,8 @@ def test_a_model_without_a_pretraining_record_cannot_back_the_pretraining_claims
 
 def test_lab_results_are_bit_identical_for_the_same_seed_and_threads(tiny_labs, tiny_llama_dir):
     def metrics(cache_dir, seed=0):
-        results = runner.run_lab("sft-objective", model_dir=tiny_llama_dir, threads=1, seed=seed, cache_dir=cache_dir)
+        results = runner.run_lab("sft-objective", model_dir=tiny_llama_dir, threads=1, seed=seed, cache_dir=cache_dir,
+                                 labs=tiny_labs / "labs")
         return json.dumps(_without_timings(results["metrics"]), sort_keys=True)
     first, second = metrics(tiny_labs / "a"), metrics(tiny_labs / "b")
     assert first == second

@@ -15,18 +15,19 @@ import hashlib
 import io
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from quizgen.build import build
 from quizgen.loader import load_course
+from quizgen.lab.runner import discover
 from quizgen.notebooks import lab_plans, notebook_json, solution_notebook, student_notebook
-from quizgen.notebooks.exercises import SOLUTIONS, solution_source
 from paths import FIXTURES, ROOT
 
 CONTENT = ROOT / "content"
-LABS = ("initialization", "sft-objective", "ift-vs-pretraining")
+LABS = tuple(discover())  # the course's labs: every one has a notebook
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def test_a_notebook_holds_the_labs_code_exercises_predictions_and_quiz(built, pl
     for lab in LABS:
         text = (built / f"{lab}.ipynb").read_text(encoding="utf-8")
         plan = plans[lab]
-        lab_source = (ROOT / "labs" / f"{lab.replace('-', '_')}.py").read_text(encoding="utf-8")
+        lab_source = (ROOT / "labs" / lab / "lab.py").read_text(encoding="utf-8")
         docstring = ast.get_docstring(ast.parse(lab_source))
         sources = "\n".join(cell["source"] for cell in json.loads(text)["cells"])
         assert all(line in sources for line in docstring.splitlines()[2:]), lab  # the lab's explanation
@@ -92,9 +93,8 @@ def test_the_student_version_holds_no_solution_hidden_test_or_reference_value(bu
     results = {lab: {"metrics": {"moderate": {"recall": 0.9173456, "relative_drift": 0.0491827}},
                      "claims": [], "key": "feedc0de1234"} for lab in LABS}
     build(CONTENT, tmp_path, ["notebooks"], results)
-    # Text of the hidden tests: quizgen's own (grade/hidden.py) and the Otter master's.
-    hidden_markers = ["RELATIVE_TOLERANCE", "def _sft_loss", "MAKERS", "manual_seed(20250)", "_unseen(",
-                      "reference(*arguments)"]
+    # Text of the hidden tests: the exercises' unseen inputs and the Otter master's.
+    hidden_markers = ["def unseen_", "random.Random(20250)", "_unseen(", "reference(*copy.deepcopy(arguments))"]
     for lab in LABS:
         plan = plans[lab]
         text = (tmp_path / "notebooks" / f"{lab}.ipynb").read_text(encoding="utf-8")
@@ -105,9 +105,12 @@ def test_the_student_version_holds_no_solution_hidden_test_or_reference_value(bu
         for line in solution_lines:
             assert line not in decoded, f"{lab}: solution line in the student notebook: {line}"
         for exercise in plan.exercises:
-            body = solution_source(exercise.name).split('"""')[-1]
+            body = exercise.solution_source().split('"""')[-1]
             for line in (l.strip() for l in body.splitlines()):
-                assert not line or line not in decoded, f"{lab}: solution of {exercise.name}: {line}"
+                if line and not line.startswith("import "):
+                    assert line not in decoded, f"{lab}: solution of {exercise.name}: {line}"
+            for line in (l.strip() for l in exercise.unseen_source().splitlines()[1:]):
+                assert len(line) < 25 or line not in decoded, f"{lab}: unseen inputs of {exercise.name}: {line}"
         for marker in hidden_markers:
             assert marker not in decoded, f"{lab}: hidden test text {marker!r}"
         for value in ("0.9173456", "0.0491827", "feedc0de1234", "0.917", "0.0492"):
@@ -143,16 +146,24 @@ def reference_strings(question) -> list[str]:
 # --- public checks ---------------------------------------------------------------------------------
 
 
-def _run_check(check, function) -> str:
+def _run_check(exercise, function) -> str:
+    """The exercise's public check as the notebook runs it: its source, with the notebook's `checks`."""
+    from quizgen.notebooks import checks
+
+    namespace = {"checks": checks}
+    exec(compile(exercise.check_source(), "check-cell", "exec"), namespace)  # noqa: S102 - our own check
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        check(function)
+        namespace[exercise.check.__name__](function)
     return buffer.getvalue()
+
+
+def _exercises() -> dict:
+    return {name: exercise for spec in discover().values() for name, exercise in spec.exercises.items()}
 
 
 def test_public_checks_pass_the_reference_solutions_and_catch_common_mistakes():
     torch = pytest.importorskip("torch")
-    from quizgen.notebooks import checks, solutions
 
     def loss_on_every_token(logits, input_ids, prompt_lens, lengths):
         log_probs = torch.log_softmax(logits.double(), dim=-1)
@@ -170,26 +181,50 @@ def test_public_checks_pass_the_reference_solutions_and_catch_common_mistakes():
     def mask_keeping_the_prompt(length, prompt_len, loss_on):
         return [position >= 1 for position in range(length)]
 
-    for name, wrong in (("sft_loss", loss_on_every_token), ("relative_drift", drift_averaged_over_tensors),
-                        ("knowledge_retention", retention_as_recall), ("loss_mask", mask_keeping_the_prompt)):
-        check = getattr(checks, f"check_{name}")
-        passing = _run_check(check, getattr(solutions, name))
+    mistakes = {"sft_loss": loss_on_every_token, "relative_drift": drift_averaged_over_tensors,
+                "knowledge_retention": retention_as_recall, "loss_mask": mask_keeping_the_prompt}
+    exercises = _exercises()
+    assert sorted(exercises) == sorted(mistakes)  # a new exercise needs its common mistake here
+    for name, exercise in exercises.items():
+        passing = _run_check(exercise, exercise.solution)
         assert f"{name}: all public checks pass" in passing and "✗" not in passing
-        failing = _run_check(check, wrong)
+        failing = _run_check(exercise, mistakes[name])
         assert "public check(s) fail" in failing and "✗" in failing, failing
-        stub = _run_check(check, lambda *args: (_ for _ in ()).throw(NotImplementedError()))
+        stub = _run_check(exercise, lambda *args: (_ for _ in ()).throw(NotImplementedError()))
         assert "not implemented yet" in stub
+
+
+def test_unseen_inputs_are_judged_right_for_the_solution_and_wrong_for_a_mistake():
+    pytest.importorskip("torch")
+    from quizgen.notebooks import checks
+    from quizgen.notebooks.exercises import Raised, encode
+
+    for name, exercise in _exercises().items():
+        cases = exercise.draw(seed=7)
+        encoded = lambda cases: [[encode(argument) for argument in case.arguments] for case in cases]  # noqa: E731
+        assert encoded(cases) == encoded(exercise.draw(seed=7)), name  # a seed gives the same inputs
+        assert encoded(cases) != encoded(exercise.draw(seed=8)), name  # each submission gets its own
+        for case in cases:
+            if isinstance(case.expected, Raised):
+                assert exercise.judge({"error": {"type": case.expected.type}}, case) == (True, "")
+                assert not exercise.judge({"output": None}, case)[0]
+                continue
+            assert exercise.judge({"output": checks.plain(exercise.solution(*case.arguments))}, case) == (True, "")
+            assert not exercise.judge({"output": {"__unsupported__": "a value of type Always"}}, case)[0]
+            assert not exercise.judge({"error": {"type": "ZeroDivisionError"}}, case)[0]
+            wrong = [not item for item in case.expected] if isinstance(case.expected, list) else case.expected + 1.0
+            ok, message = exercise.judge({"output": wrong}, case)
+            assert not ok and message and repr(case.expected) not in message, (name, message)
 
 
 def test_public_checks_do_not_reveal_expected_results():
     pytest.importorskip("torch")
-    from quizgen.notebooks import checks
 
     def constant(*args):
         return 0.123456
 
-    for name in ("sft_loss", "relative_drift", "knowledge_retention"):
-        output = _run_check(getattr(checks, f"check_{name}"), constant)
+    for name, exercise in _exercises().items():
+        output = _run_check(exercise, constant)
         numbers = set(re.findall(r"\d+\.\d{3,}", output))
         assert numbers <= {"0.123456"}, f"{name} printed {numbers}"
 
@@ -221,7 +256,6 @@ def test_solution_notebook_runs_top_to_bottom_on_cpu(lab, tmp_path):
     assert_public_checks_pass(plan, "".join(o.get("text", "") for o in outputs if o.output_type == "stream"))
     student = nbformat.reads(notebook_json(student_notebook(plan)), as_version=4)
     assert len(student.cells) == len(notebook.cells)
-    assert SOLUTIONS.is_file()
 
 
 @pytest.mark.slow
@@ -248,11 +282,10 @@ def test_every_code_cell_of_every_version_is_valid_python(plans):
 
 
 def test_a_lab_without_a_recipe_gets_its_configuration_and_run_function(tmp_path):
-    from quizgen.lab.runner import discover
     from quizgen.notebooks import plan_for
 
-    source = (ROOT / "labs" / "ift_vs_pretraining.py").read_text(encoding="utf-8")
-    (tmp_path / "toy.py").write_text(source.replace('ID = "ift-vs-pretraining"', 'ID = "toy"'), encoding="utf-8")
+    (tmp_path / "toy").mkdir()
+    shutil.copy(ROOT / "labs" / "ift-vs-pretraining" / "lab.py", tmp_path / "toy" / "lab.py")
     plan = plan_for(discover(tmp_path)["toy"])
     notebook = student_notebook(plan)
     code = [cell["source"] for cell in notebook["cells"] if cell["cell_type"] == "code"]

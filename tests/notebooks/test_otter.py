@@ -16,12 +16,11 @@ from click.testing import CliRunner
 from quizgen.cli import cli
 from quizgen.formats.otter import master_notebook
 from quizgen.loader import load_course
+from quizgen.lab.runner import discover
 from quizgen.notebooks import lab_plans, notebook_json
-from quizgen.notebooks.exercises import solution_source
-from quizgen.notebooks.recipes import QUICK_CONFIG
 from paths import ROOT
 
-LABS = ("initialization", "sft-objective", "ift-vs-pretraining")
+LABS = tuple(discover())
 
 # The `test` extra installs it; without it the tests say so rather than pass silently.
 OTTER = None if importlib.util.find_spec("otter") else "otter-grader is not installed: pip install -e '.[lab,test]'"
@@ -59,12 +58,22 @@ def _assign(master: Path, dist: Path, *extra: str) -> subprocess.CompletedProces
                           capture_output=True, text=True, cwd=master.parent, timeout=900)
 
 
+@pytest.fixture(scope="module")
+def assigned(exported, tmp_path_factory) -> dict[str, Path]:
+    """{lab: the folder `otter assign` wrote for its master}: its student notebook and autograder."""
+    folders = {}
+    for lab in LABS:
+        folders[lab] = tmp_path_factory.mktemp("dist") / lab
+        result = _assign(exported / lab / f"{lab}.ipynb", folders[lab], "--no-run-tests")
+        assert result.returncode == 0, result.stdout + result.stderr
+    return folders
+
+
 @needs_otter
 @pytest.mark.parametrize("lab", LABS)
-def test_otter_assign_makes_a_student_notebook_without_solutions_or_hidden_tests(exported, lab, tmp_path):
-    result = _assign(exported / lab / f"{lab}.ipynb", tmp_path / "dist", "--no-run-tests")
-    assert result.returncode == 0, result.stdout + result.stderr
-    student = (tmp_path / "dist" / "student" / f"{lab}.ipynb").read_text(encoding="utf-8")
+def test_otter_assign_makes_a_student_notebook_without_solutions_or_hidden_tests(assigned, lab):
+    dist = assigned[lab]
+    student = (dist / "student" / f"{lab}.ipynb").read_text(encoding="utf-8")
     cells = json.loads(student)["cells"]
     code = "\n".join("".join(cell["source"]) for cell in cells)
     assert "grader.check(" in code and "SOLUTION" not in code and "_unseen(" not in code
@@ -72,9 +81,10 @@ def test_otter_assign_makes_a_student_notebook_without_solutions_or_hidden_tests
         if plan.lab_id != lab:
             continue
         for exercise in plan.exercises:
-            body = solution_source(exercise.name).split('"""')[-1]
-            assert all(line.strip() not in code for line in body.splitlines() if line.strip())
-    archive = next((tmp_path / "dist" / "autograder").glob("*.zip"))
+            body = exercise.solution_source().split('"""')[-1]
+            assert all(line.strip() not in code for line in body.splitlines()
+                       if line.strip() and not line.strip().startswith("import "))
+    archive = next((dist / "autograder").glob("*.zip"))
     with zipfile.ZipFile(archive) as bundle:
         names = bundle.namelist()
         tests = "".join(bundle.read(n).decode() for n in names if n.startswith("tests/"))
@@ -85,8 +95,7 @@ def test_otter_assign_makes_a_student_notebook_without_solutions_or_hidden_tests
 @needs_otter
 def test_the_autograder_tests_pass_on_the_solution_notebook(tmp_path):
     # The quickest lab at reduced settings: otter assign runs the whole notebook, then every test.
-    plan = next(p for p in lab_plans(load_course(ROOT / "content"), config_overrides=QUICK_CONFIG)
-                if p.lab_id == "ift-vs-pretraining")
+    plan = next(p for p in lab_plans(load_course(ROOT / "content"), quick=True) if p.lab_id == "ift-vs-pretraining")
     master = tmp_path / "ift-vs-pretraining.ipynb"
     master.write_text(notebook_json(master_notebook(plan)), encoding="utf-8")
     (tmp_path / "requirements.txt").write_text("torch==2.13.0\n")
@@ -121,3 +130,31 @@ def test_otter_gives_multi_questions_the_courses_partial_credit(tmp_path):
             tests.run({"ANSWERS": {question.id: [letters[i] for i in ticked]}})
             assert tests.possible == question.points
             assert tests.score == pytest.approx(question.score(set(ticked))), ticked
+
+
+@needs_otter
+def test_otter_runs_each_exercises_own_checks_and_unseen_inputs(assigned, tmp_path):
+    """The exercise tests `otter assign` made from the masters are the exercise's one definition: under
+    Otter's own test runner they pass the solution and fail a wrong function, public check and unseen
+    inputs alike (the solution refuses one of loss_mask's unseen inputs; so must the learner's)."""
+    pytest.importorskip("torch")
+    from otter.test_files import ExceptionTestFile
+
+    from quizgen.notebooks import checks
+
+    def constant(*args):
+        return 0.5
+
+    tried = []
+    for lab, spec in discover().items():
+        with zipfile.ZipFile(next((assigned[lab] / "autograder").glob("*.zip"))) as bundle:
+            for name, exercise in spec.exercises.items():
+                (tmp_path / f"{name}.py").write_bytes(bundle.read(f"tests/{name}.py"))
+                passing = ExceptionTestFile.from_file(str(tmp_path / f"{name}.py"))
+                passing.run({"checks": checks, name: exercise.solution})
+                assert passing.score == passing.possible == exercise.points, (name, passing.summary())
+                failing = ExceptionTestFile.from_file(str(tmp_path / f"{name}.py"))
+                failing.run({"checks": checks, name: constant})
+                assert failing.score == 0, name
+                tried.append(name)
+    assert tried

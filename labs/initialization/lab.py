@@ -19,7 +19,6 @@ relative drift ‖θ−θ̂‖/‖θ̂‖.
 
 from quizgen.lab.claims import Claim
 
-ID = "initialization"
 TITLE = "Initialization and moderate adjustment in fine-tuning"
 
 # -----------------------------------------------------------------------------

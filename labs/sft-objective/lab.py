@@ -15,7 +15,6 @@ and checks three things:
 
 from quizgen.lab.claims import Claim
 
-ID = "sft-objective"
 TITLE = "The supervised fine-tuning objective"
 
 # -----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ an instruction fine-tuning run, each through the one training loop, which record
 
 from quizgen.lab.claims import Claim
 
-ID = "ift-vs-pretraining"
 TITLE = "Instruction fine-tuning vs pre-training"
 
 # -----------------------------------------------------------------------------
