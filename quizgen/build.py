@@ -4,6 +4,11 @@ Gather everything first, then write (MkDocs' rule): the course is loaded and val
 output is touched. Each format renders into a staging folder next to its target; only when every
 format has succeeded are the targets replaced, each by a rename. A failed build leaves the previous
 output as it was.
+
+A format that has nothing to write for the course (the notebooks and the Otter masters of a course
+whose concepts name no lab, the critique prompts of one without critiques) writes no folder, and its
+folder from an earlier build is removed in the same swap: a stale notebooks/ must not pass for this
+build's output. (Formats that were not asked for are left as they are.)
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from quizgen.errors import Diagnostic
 from quizgen.formats import REGISTRY, get_format, shows_evidence
 from quizgen.forms import make_form
 from quizgen.loader import ParseCache, load_course
@@ -25,6 +31,12 @@ class BuildReport:
     course: Course
     results: dict  # the lab results the outputs show
     written: dict[str, Path] = field(default_factory=dict)  # format name -> its output folder
+    # Formats that had nothing to write -> the folder they would have written, which is not there now;
+    # removed: those of them whose folder an earlier build had left (and this one removed).
+    empty: dict[str, Path] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    # What the formats say the course loses in them (e.g. GIFT: points, images), at path:line, once each.
+    warnings: list[Diagnostic] = field(default_factory=list)
 
 
 def cached_lab_results(course: Course) -> dict:
@@ -78,10 +90,16 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
             else:
                 jobs.append(Job(name, course, results, folder))
             staged[name] = (folder, target_dir(out, name, REGISTRY[name].kind))
-        run_jobs(jobs)
+        report.warnings = list(dict.fromkeys(w for said in run_jobs(jobs) if said for w in said))
         for name, (folder, target) in staged.items():
-            replace_dir(folder, target)
-            report.written[name] = target
+            if holds_files(folder):
+                replace_dir(folder, target)
+                report.written[name] = target
+                continue
+            report.empty[name] = target
+            if target.exists():
+                remove_dir(target)
+                report.removed.add(name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
@@ -96,18 +114,22 @@ class Job:
     results: dict
     folder: Path
 
-    def run(self) -> None:
-        get_format(self.format_name).write(self.course, self.results, self.folder)
+    def run(self) -> list[Diagnostic] | None:
+        return get_format(self.format_name).write(self.course, self.results, self.folder)
 
 
 PARALLEL_MIN_WORK = 2000  # questions x format costs below which starting processes costs more than it saves
 
 
-def run_jobs(jobs: list[Job]) -> None:
+def run_jobs(jobs: list[Job]) -> list:
     """Run the jobs, on every core when there is enough work (the costliest first); the first
-    failure is re-raised."""
-    fork_map(Job.run, jobs, min_work=PARALLEL_MIN_WORK, uneven=True,
-             cost=lambda job: len(job.course.questions) * REGISTRY[job.format_name].cost)
+    failure is re-raised. Returns what each job's format said (its warnings, or None)."""
+    return fork_map(Job.run, jobs, min_work=PARALLEL_MIN_WORK, uneven=True,
+                    cost=lambda job: len(job.course.questions) * REGISTRY[job.format_name].cost)
+
+
+def holds_files(folder: Path) -> bool:
+    return any(path.is_file() for path in folder.rglob("*"))
 
 
 def replace_dir(new: Path, target: Path) -> None:
@@ -121,3 +143,12 @@ def replace_dir(new: Path, target: Path) -> None:
     new.rename(target)
     if old.exists():
         shutil.rmtree(old)
+
+
+def remove_dir(target: Path) -> None:
+    """Take ``target`` away as replace_dir takes an old folder away: renamed aside first, then deleted."""
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    target.rename(old)
+    shutil.rmtree(old)

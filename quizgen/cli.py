@@ -3,6 +3,7 @@ and the group below turns it into `path:line: message` lines (or one sentence) a
 
 from __future__ import annotations
 
+import functools
 import gc
 import importlib
 import json
@@ -18,6 +19,66 @@ from quizgen.errors import QuizgenError
 from quizgen.files import writable_folder
 
 CONTENT_DIR = click.Path(file_okay=False, path_type=Path)
+DEFAULT_CONTENT = Path("content")
+
+
+def content_folder(command):
+    """The course folder, the same way in check, build, export and serve: as the positional CONTENT or
+    as --content (default: content). Giving both, naming different folders, is a usage error."""
+
+    @functools.wraps(command)
+    def with_content(*args, content_argument: Path | None, content_option: Path | None, **kwargs):
+        return command(*args, content_dir=chosen_content(content_argument, content_option), **kwargs)
+
+    with_content = click.option("--content", "content_option", type=CONTENT_DIR, default=None, metavar="DIR",
+                                help="The course folder, the same as CONTENT (default: content).")(with_content)
+    return click.argument("content_argument", metavar="[CONTENT]", type=CONTENT_DIR, required=False)(with_content)
+
+
+def chosen_content(argument: Path | None, option: Path | None) -> Path:
+    if argument is not None and option is not None and argument.resolve() != option.resolve():
+        raise click.UsageError(f"the course folder is given twice, as CONTENT '{argument}' and as --content "
+                               f"'{option}': give it once")
+    return argument or option or DEFAULT_CONTENT
+
+
+def format_option(help: str, required: bool = False):
+    """--format NAME, repeatable, each a name or a comma list (`--format key,critique`), or `all`."""
+    return click.option("--format", "format_names", multiple=True, required=required, metavar="NAME[,NAME…]|all",
+                        help=help)
+
+
+def chosen_formats(given: tuple[str, ...], kind: str | None) -> list[str]:
+    """Every format named in ``given`` (repeated options and comma lists alike), in order, once each;
+    `all` is every format of ``kind`` (None: of every kind). An unknown name is a plain sentence listing
+    the known ones."""
+    from quizgen.formats import REGISTRY, names
+
+    known = names(kind)
+    chosen = []
+    for name in format_words(given):
+        if name == "all":
+            chosen += known
+        elif name in known:
+            chosen.append(name)
+        elif name in REGISTRY:
+            raise click.ClickException(f"'{name}' is not an export; `quizgen build --format {name}` builds it. "
+                                       f"The export formats are: {', '.join(known)} (or all)")
+        else:
+            raise click.ClickException(f"unknown format '{name}'; the formats are: {', '.join(known)} (or all)")
+    if given and not chosen:
+        raise click.ClickException(f"--format names no format; the formats are: {', '.join(known)} (or all)")
+    return list(dict.fromkeys(chosen))  # `--format gift --format gift` builds it once
+
+
+def format_words(given: tuple[str, ...]) -> list[str]:
+    """The names in the --format values: `--format a,b --format c` gives a, b, c."""
+    return [part.strip() for value in given for part in value.split(",") if part.strip()]
+
+
+def by_name(given: tuple[str, ...]) -> set[str]:
+    """The formats ``given`` names one by one (not through `all`)."""
+    return set(format_words(given)) - {"all"}
 
 
 class QuizgenGroup(click.Group):
@@ -65,10 +126,10 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("content_dir", type=CONTENT_DIR, default="content")
+@content_folder
 @click.option("--strict", is_flag=True, help="Treat item-writing warnings as errors.")
 def check(content_dir: Path, strict: bool) -> None:
-    """Load and validate every concept file in CONTENT_DIR (default: content).
+    """Load and validate every concept file in CONTENT (default: content).
 
     Also warns about item-writing flaws (correct option always in one position or always the
     longest, "all of the above", options differing only in case)."""
@@ -103,28 +164,28 @@ def schema(part: str) -> None:
 
 
 @cli.command()
-@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
-              help="The course folder.")
+@content_folder
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
               help="The build folder: site/, notebooks/ and export/<format>/ go in it.")
-@click.option("--format", "formats", multiple=True, metavar="NAME",
-              help="Build only these formats (repeatable); default: all of them.")
-def build(content_dir: Path, out: Path, formats: tuple[str, ...]) -> None:
-    """Build the quiz site, the lab notebooks and every export from CONTENT."""
+@format_option("Build only these formats (repeatable, or a comma list); default: all of them.")
+def build(content_dir: Path, out: Path, format_names: tuple[str, ...]) -> None:
+    """Build the quiz site, the lab notebooks and every export from CONTENT (default: content).
+
+    A format with nothing to write for the course (notebooks and otter, when no concept names a lab)
+    writes no folder, and the one an earlier build left is removed."""
     from quizgen.formats import FORMATS
 
-    chosen = list(formats) or list(FORMATS)
-    run_build(content_dir, out, chosen)
+    run_build(content_dir, out, chosen_formats(format_names, None) or list(FORMATS), named=by_name(format_names))
 
 
 @cli.command()
-@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
-              help="The course folder.")
+@content_folder
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
               help="The build folder; the site goes to OUT/site/.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
 def serve(content_dir: Path, out: Path, port: int) -> None:
-    """Serve the quiz site on localhost, rebuilding it when a concept file changes."""
+    """Serve the quiz site of CONTENT (default: content) on localhost, rebuilding it on every change to
+    the course (a concept file, course.yml, an image it shows)."""
     from quizgen.site.serve import serve as serve_site
 
     check_content_dir(content_dir)
@@ -133,21 +194,18 @@ def serve(content_dir: Path, out: Path, port: int) -> None:
 
 
 @cli.command()
-@click.option("--format", "format_name", required=True, metavar="NAME|all",
-              help="The export format, or all of them.")
-@click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True)
+@format_option("The export formats (repeatable, or a comma list), or all of them.", required=True)
+@content_folder
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
               help="The build folder; files go to OUT/export/<format>/.")
 @click.option("--forms", type=click.IntRange(0, 100), default=0, show_default=True,
               help="Write N shuffled versions (form-1 … form-N), each with its own answer key.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same forms.")
-def export(format_name: str, content_dir: Path, out: Path, forms: int, seed: int) -> None:
-    """Write instructor exports (LMS packages, answer keys, item bank, critique prompts)."""
-    from quizgen.formats import names
-
-    exports = names("export")
-    chosen = exports if format_name == "all" else [format_name]
-    run_build(content_dir, out, chosen, forms=forms, seed=seed)
+def export(format_names: tuple[str, ...], content_dir: Path, out: Path, forms: int, seed: int) -> None:
+    """Write instructor exports of CONTENT (default: content): LMS packages, answer keys, item bank,
+    critique prompts."""
+    run_build(content_dir, out, chosen_formats(format_names, "export"), forms=forms, seed=seed,
+              named=by_name(format_names))
 
 
 @cli.command()
@@ -213,15 +271,15 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
                f"{out / 'results.json'}, {out / 'feedback'}/")
 
 
-def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0) -> None:
+def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0,
+              named: set[str] = frozenset()) -> None:
+    """Build ``formats`` and list the folders written. A format with nothing to write for the course
+    (notebooks and otter without labs) is listed only when it was ``named`` or removed an earlier
+    build's folder, on stderr, as a note."""
     from quizgen.build import build as build_course
-    from quizgen.formats import FORMATS, REGISTRY, names, shows_evidence
+    from quizgen.formats import REGISTRY, names, shows_evidence
     from quizgen.loader import ParseCache
 
-    formats = list(dict.fromkeys(formats))  # `--format gift --format gift` builds it once
-    unknown = [name for name in formats if name not in FORMATS]
-    if unknown:
-        raise click.ClickException(f"unknown format '{unknown[0]}'; the formats are: {', '.join(FORMATS) or 'none yet'}")
     if forms and not any(REGISTRY[name].forms for name in formats):
         raise click.ClickException(f"--forms applies to {', '.join(names(forms=True))}; {', '.join(formats)} "
                                    f"{'has' if len(formats) == 1 else 'have'} no forms")
@@ -233,6 +291,13 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         raise click.ClickException(f"cannot build into '{out}': {where}: {error.strerror or error}") from None
     for name, folder in report.written.items():
         click.echo(f"{name}: {folder}")
+    for warning in report.warnings:  # what a format loses of the course (e.g. GIFT: points), path:line
+        click.echo(str(warning), err=True)
+    for name, folder in report.empty.items():
+        if name in report.removed:
+            click.echo(f"{name}: nothing to write for this course; removed {folder}, an earlier build's", err=True)
+        elif name in named:
+            click.echo(f"{name}: nothing to write for this course (no folder written)", err=True)
     if not shows_evidence(formats):
         return
     from quizgen.site.evidence import missing_claims
@@ -281,6 +346,9 @@ def main() -> None:
     unless QUIZGEN_DEBUG is set."""
     global _owns_process
     _owns_process = True
+    # quizgen's models use no pydantic plugin; looking for some reads the metadata of every installed
+    # package (about 30 ms a command). A user who wants theirs sets the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli(standalone_mode=True)
     except SystemExit as exit:

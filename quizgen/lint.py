@@ -4,7 +4,9 @@ Warnings, not errors (``quizgen check --strict`` makes them errors):
 - the correct option sits in the same position in most of a concept's choice questions;
 - "all of the above" / "none of the above" options;
 - the correct option is the longest one in most of a concept's choice questions;
-- options that differ only in case or white space.
+- options that differ only in case or white space;
+- an image without alternative text (a screen reader, or a learner whose LMS did not load the file,
+  gets nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def lint(course) -> list[Diagnostic]:
         warnings += position_skew(concept, choice) + longest_is_correct(concept, choice)
         for question in concept.questions:
             warnings += option_flaws(concept, question)
+        warnings += [_warning(concept, file.line, f"image '{file.src}' has no alternative text: say in its [brackets] "
+                              "what it shows, for learners who cannot see it") for file in concept.files if not file.alt.strip()]
     return sorted(warnings)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from markdown_it.token import Token
@@ -24,8 +25,8 @@ from pydantic import ValidationError
 
 from quizgen.attributes import AttributeSyntaxError, parse_attribute_line
 from quizgen.errors import ContentError, DiagnosticList, QuizgenError
-from quizgen.markdown import structure_parser
-from quizgen.model import Concept, Course, CourseInfo, FrontMatter
+from quizgen.markdown import images_of, structure_parser
+from quizgen.model import Concept, Course, CourseInfo, FrontMatter, LocalFile, QuizSettings
 from quizgen.parallel import fork_map
 from quizgen.questions import TYPES
 from quizgen.questions.base import Block, QuestionSection, Subsection, describe_validation_error
@@ -74,13 +75,17 @@ def load_course(content_dir: str | Path, cache: ParseCache | None = None,
     info = load_course_info(content_dir, diagnostics)
     labs_folder = course_labs(content_dir, info, diagnostics)
     check_labs(loaded, labs, labs_folder, diagnostics)
+    root = content_dir.resolve()
+    concepts = tuple(resolve_files(item, root, diagnostics) for item in loaded if item.concept is not None)
     if diagnostics.errors:
         raise ContentError(diagnostics.items)
     return Course(
-        title=info.title if info else content_dir.resolve().name,
+        title=info.title if info else root.name,
         description=info.description if info else "",
         labs=labs_folder,
-        concepts=tuple(item.concept for item in loaded if item.concept is not None),
+        folder=root,
+        quiz=info.quiz if info else QuizSettings(),
+        concepts=concepts,
     )
 
 
@@ -240,13 +245,49 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
             if question.claim:
                 diagnostics.error(shown, question.line - 1, f"question '{question.id}' names claim "
                                   f"'{question.claim}' but the concept has no lab: add lab: to the front matter")
-    concept = Concept(**front.model_dump(), explanation=explanation, questions=tuple(questions), path=shown)
+    # quiz stays the model it is: its fields_set says which settings the concept overrides.
+    concept = Concept(**front.model_dump(exclude={"quiz"}), quiz=front.quiz, explanation=explanation,
+                      questions=tuple(questions), path=shown,
+                      files=linked_files(text, lines))
     link_lines = {
         (name, index): _yaml_line(node, (name, index), yaml_first_line)
         for name in ("related", "learn_after")
         for index in range(len(getattr(front, name)))
     }
     return LoadedFile(front.id, shown, concept, key_line.get("id", 1), link_lines, key_line)
+
+
+def linked_files(text: str, lines: list[str]) -> tuple[LocalFile, ...]:
+    """The local files (images) the file's Markdown shows, each at the line that writes it; their
+    names in the content folder are found, and checked, by resolve_files (not cached: files change)."""
+    found = []
+    for image, (first, last) in images_of(text):
+        src = image.attrGet("src")
+        written = (src, unquote(src))
+        line = next((n for n in range(first, last) if any(form in lines[n] for form in written)), first) + 1
+        found.append(LocalFile(src=src, name="", line=line, alt=image.content))
+    return tuple(found)
+
+
+def resolve_files(item: LoadedFile, root: Path, diagnostics: DiagnosticList) -> Concept:
+    """The concept with each LocalFile named by its path in the content folder; a file that is missing,
+    a folder or outside the content folder is an error at its line."""
+    concept = item.concept
+    if not concept.files:
+        return concept
+    resolved = []
+    for file in concept.files:
+        relative = unquote(urlsplit(file.src).path)
+        target = (Path(item.path).parent / relative).resolve()
+        if not target.is_relative_to(root):
+            diagnostics.error(item.path, file.line, f"image '{relative}' is outside the course folder {root}: "
+                              "keep the files a course shows inside it")
+        elif not target.is_file():
+            what = "is a folder, not a file" if target.is_dir() else "does not exist"
+            diagnostics.error(item.path, file.line, f"image '{relative}' {what} (looked for {target})")
+        else:
+            resolved.append(file.model_copy(update={"name": target.relative_to(root).as_posix()}))
+    return concept.model_copy(update={"files": tuple(resolved)})
 
 
 def read_text(path: Path, shown: str, diagnostics: DiagnosticList) -> str | None:

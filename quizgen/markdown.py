@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import escape
-from typing import Literal
+from typing import Literal, Mapping
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -88,12 +89,63 @@ _NEEDS_PARSER = re.compile(
 )
 
 
+def local_images(tokens):
+    """The image tokens among ``tokens`` (parsed with the rendering dialect) whose src is a local
+    file: no scheme, host, absolute path or fragment of its own."""
+    for token in tokens:
+        for child in token.children or ():
+            src = child.attrGet("src") if child.type == "image" else None
+            if src and not urlsplit(src).scheme and not src.startswith(("/", "#", "?")):
+                yield child
+
+
+def images_of(text: str):
+    """(image token, line span of its block) for every local image in a whole file's Markdown."""
+    if "![" not in text:
+        return
+    for token in _renderer("tex").parse(text):
+        for image in local_images([token]):
+            yield image, token.map
+
+
+_IMAGE_DESTINATION = re.compile(r"(!\[(?:[^\]\\\n]|\\.)*\]\(\s*)(<[^>\n]*>|[^\s)]+)")
+
+
+def replace_images(text: str, urls: Mapping[str, str]) -> str:
+    """The Markdown ``text`` with each image whose src (as markdown-it reads it) ``urls`` names pointing
+    at that URL instead: for outputs that keep Markdown (notebooks), where render_markdown's files= is
+    for those that write HTML."""
+    normalize = _renderer("tex").normalizeLink
+
+    def swap(match: re.Match) -> str:
+        written = match.group(2)
+        url = urls.get(normalize(written[1:-1] if written.startswith("<") else written))
+        if url is None:
+            return match.group(0)
+        return match.group(1) + (f"<{url}>" if " " in url else url)
+
+    return _IMAGE_DESTINATION.sub(swap, text)
+
+
 def _escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def render_markdown(text: str, math: MathStyle = "tex", inline: bool = False) -> str:
-    """HTML for a piece of course Markdown. ``inline`` drops the wrapping <p> of a one-paragraph text."""
+def render_markdown(text: str, math: MathStyle = "tex", inline: bool = False,
+                    files: Mapping[str, str] | None = None) -> str:
+    """HTML for a piece of course Markdown. ``inline`` drops the wrapping <p> of a one-paragraph text.
+
+    ``files`` maps an image's src, as the Markdown writes it (Concept.file_names), to where the output
+    serves that file from; an image it does not name keeps its src.
+    """
+    if files and "![" in text:
+        md = _renderer(math)
+        env: dict = {}
+        tokens = md.parseInline(text, env) if inline else md.parse(text, env)
+        for image in local_images(tokens):
+            if image.attrGet("src") in files:
+                image.attrSet("src", files[image.attrGet("src")])
+        return md.renderer.render(tokens, md.options, env)
     if text.strip() and not _NEEDS_PARSER.search(text):
         if inline:
             return _escape_html(text)

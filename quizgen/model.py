@@ -16,6 +16,26 @@ Link = Annotated[str, StringConstraints(pattern=LINK_PATTERN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
 
+class QuizSettings(Strict):
+    """How the LMS runs a concept's quiz: course.yml's `quiz:`, each field overridable in a concept's
+    front matter. docs/exports.md says which field each LMS export carries and what it ignores."""
+
+    attempts: Annotated[int, Field(ge=1)] | None = Field(None, description="Attempts allowed; none: unlimited.")
+    time_limit: Annotated[int, Field(ge=1)] | None = Field(None, description="Minutes per attempt; none: no limit.")
+    shuffle_answers: bool = Field(True, description="Shuffle the options of choice questions (a question's "
+                                  "shuffle=false still keeps its order).")
+    show_correct_answers: Literal["after_each_attempt", "after_last_attempt", "never"] = Field(
+        "after_each_attempt", description="When learners see the correct answers.")
+    points: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="What the whole quiz is worth; none: the sum of its questions' points.")
+
+    def overridden_by(self, override: "QuizSettings | None") -> "QuizSettings":
+        """These settings with every field ``override`` sets explicitly taken from it."""
+        if override is None:
+            return self
+        return self.model_copy(update={name: getattr(override, name) for name in override.model_fields_set})
+
+
 class FrontMatter(Strict):
     """The YAML at the top of a concept file."""
 
@@ -27,12 +47,27 @@ class FrontMatter(Strict):
     lab: Slug | None = Field(None, description="The lab in labs/ that backs this concept's claims.")
     sources: tuple[NonEmpty, ...] = ()
     difficulty: Literal["introductory", "intermediate", "advanced"] | None = None
+    quiz: QuizSettings | None = Field(None, description="This concept's quiz settings, over the course's.")
+
+
+class LocalFile(Strict):
+    """A file of the course that a concept's Markdown links to (an image), found and checked by the loader."""
+
+    src: str = Field(description="The link as written in the Markdown, relative to the concept's file.")
+    name: str = Field(description="Its path inside the content folder (posix): what outputs file it under.")
+    line: int
+    alt: str = Field("", description="Its alternative text (lint warns when there is none).")
 
 
 class Concept(FrontMatter):
     explanation: MarkdownText
     questions: tuple[Question, ...] = ()
     path: str = Field(description="The file, as reported in diagnostics.")
+    files: tuple[LocalFile, ...] = Field((), description="The local files its Markdown links to.")
+
+    def file_names(self) -> dict[str, str]:
+        """{src as written: name in the content folder}, what render_markdown(files=...) maps."""
+        return {file.src: file.name for file in self.files}
 
     def question(self, question_id: str):
         return next((q for q in self.questions if q.id == question_id), None)
@@ -45,6 +80,7 @@ class CourseInfo(Strict):
     description: str = ""
     labs: NonEmpty | None = Field(None, description="The course's own labs folder, relative to course.yml; "
                                   "without it, concepts name the course labs that come with quizgen.")
+    quiz: QuizSettings = Field(QuizSettings(), description="How the LMS runs each concept's quiz.")
 
 
 class Course(Strict):
@@ -52,8 +88,18 @@ class Course(Strict):
     description: str = ""
     labs: Path | None = Field(None, description="The labs folder concepts name (course.yml's `labs`, resolved); "
                               "None: the labs that come with quizgen.")
+    folder: Path | None = Field(None, description="The content folder, resolved: where a LocalFile's name is.")
+    quiz: QuizSettings = QuizSettings()
     concepts: tuple[Concept, ...]
     form: int | None = Field(None, description="Which shuffled form this is (quizgen.forms); None for the course.")
+
+    def quiz_settings(self, concept: Concept) -> QuizSettings:
+        """The settings of ``concept``'s quiz: the course's, with the concept's own over them."""
+        return self.quiz.overridden_by(concept.quiz)
+
+    def local_file(self, name: str) -> Path:
+        """Where the file a LocalFile names is on disk."""
+        return self.folder / name
 
     def concept(self, concept_id: str) -> Concept | None:
         return next((c for c in self.concepts if c.id == concept_id), None)

@@ -3,7 +3,7 @@ import tempfile
 
 import pytest
 
-from paths import FIXTURES, ROOT
+from paths import CHROMIUM, CHROMIUM_ARGS, FIXTURES, ROOT
 
 # The CLI caches parsed files under XDG_CACHE_HOME; tests must neither read a developer's cache nor
 # leave one behind, so the whole run (subprocesses included) gets a fresh one.
@@ -46,3 +46,15 @@ def full_size_initialization(tmp_path_factory):
                           cache_dir=REFERENCE_CACHE, limits=Limits(cell_timeout=600, wall_timeout=1200),
                           isolation=probe_isolation())
     return report, out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium under Playwright, one per session (the site and the key tests share it)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make test-setup installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,5 +1,7 @@
 """Output formats: one module each (quizgen/formats/<name>.py, exposing NAME and
 write(course, results, out_dir)), declared once below with everything the rest of quizgen asks of it.
+``write`` may return warnings (errors.Diagnostic, severity "warning", at the question's path:line) for
+what the format cannot carry of the course; build() collects them and the command line prints them.
 
 Adding a format = its module here, its template folder (quizgen/templates/<name>/, if it renders
 templates) and one line in DECLARED.

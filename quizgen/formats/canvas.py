@@ -1,18 +1,26 @@
 """Canvas: one QTI 1.2 zip per quiz (a quiz per concept, plus one for the whole course).
 
-Layout Canvas imports: imsmanifest.xml, <id>/assessment_meta.xml (Canvas quiz settings) and
-<id>/<id>.xml (the QTI questestinterop). Math is left as \\( … \\) for Canvas's MathJax.
-A critique becomes an essay question; its rubric and exemplar go in the general feedback,
-which Canvas shows to graders in SpeedGrader.
+Layout Canvas imports: imsmanifest.xml, <id>/assessment_meta.xml (Canvas quiz settings), <id>/<id>.xml
+(the QTI questestinterop) and web_resources/<path in the content folder> for each image the quiz's
+concepts show, a webcontent resource in the manifest and `$IMS-CC-FILEBASE$/web_resources/…` in the
+item HTML (what Canvas's importer resolves, see docs/exports.md). Math is left as \\( … \\) for Canvas's
+MathJax. Numeric ranges are worked out in decimal (notation.number_range), so Canvas stores the margin
+as written.
+
+A critique becomes an essay question. Canvas shows an essay's general comments to learners after they
+submit and has no grader-only text for a quiz question, so its rubric goes there and its exemplar
+answer does not go into the package at all (the key and the critique export carry it).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from markupsafe import Markup
 
-from quizgen.formats.common import full_id, html, render, stable_id, write_quiz_zips
+from quizgen.formats.common import file_urls, full_id, html, render, show_correct_answers, stable_id, write_quiz_zips
+from quizgen.formats.notation import number_range
 from quizgen.questions import for_type
 
 NAME = "canvas"
@@ -26,17 +34,29 @@ CANVAS_TYPES = {
     "critique": "essay_question",
 }
 CHOICE_KINDS = ("multiple_choice_question", "multiple_answers_question", "true_false_question")
+WEB_RESOURCES = "web_resources"  # where a Canvas package keeps its files (Canvas's own exports do too)
 
 
 def canvas_type(question) -> str:
     return for_type(CANVAS_TYPES, question, "the Canvas export")
 
 
-def general_feedback(question) -> str:
-    """The explanation; for an essay (a critique) also the rubric and the exemplar, for the grader."""
-    parts = [html(question.explanation)]
+def file_path(name: str) -> str:
+    """Where the package keeps the course file at ``name`` (its path in the content folder)."""
+    return f"{WEB_RESOURCES}/{name}"
+
+
+def file_src(name: str) -> str:
+    """How item HTML points at that file: Canvas's importer turns `$IMS-CC-FILEBASE$/<path>` into a link
+    to the file it imported from the package (trying the path, then shorter tails of it)."""
+    return "$IMS-CC-FILEBASE$/" + quote(file_path(name))
+
+
+def general_feedback(question, files) -> str:
+    """The explanation; for an essay (a critique) also the rubric, which learners see after submitting."""
+    parts = [html(question.explanation, files=files)]
     if canvas_type(question) == "essay_question":
-        parts.append(render(NAME, "rubric.html", question=question))
+        parts.append(render(NAME, "rubric.html", question=question, files=files))
     return "\n".join(parts)
 
 
@@ -45,21 +65,42 @@ def item_xml(concept, question) -> Markup:
     item = stable_id("item", full_id(concept, question))
     options = kind in CHOICE_KINDS
     option_ids = {option.text: stable_id(item, option.text) for option in question.options} if options else {}
-    return Markup(render(NAME, "item.xml", concept=concept, question=question, item=item, oid=option_ids,
-                         kind=kind, options=options, general_feedback=general_feedback))
+    files = file_urls(concept, file_src)
+    context = {"concept": concept, "question": question, "item": item, "oid": option_ids, "kind": kind,
+               "options": options, "files": files, "general_feedback": general_feedback(question, files)}
+    if kind == "numerical_question":
+        context["low"], context["high"] = number_range(question.answer, question.margin)
+    return Markup(render(NAME, "item.xml", **context))
 
 
-def quiz_files(quiz, items: dict[str, Markup]) -> dict[str, str]:
+def quiz_concepts(quiz) -> list:
+    """The concepts whose questions ``quiz`` asks, in order."""
+    return list({id(concept): concept for concept, _ in quiz.items}.values())  # by id: hashing a model is slow
+
+
+def quiz_files(quiz, items: dict[str, Markup], course) -> dict[str, str | bytes]:
     """The zip's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
     ident = stable_id("assessment", quiz.id)
+    concepts = quiz_concepts(quiz)
+    settings = quiz.settings
+    show, last_attempt = show_correct_answers(settings)
     context = {"quiz": quiz, "ident": ident, "items": [Markup(items[full_id(c, q)]) for c, q in quiz.items],
-               "shuffle_answers": all(getattr(q, "shuffle", True) for _, q in quiz.items)}
-    return {
-        "imsmanifest.xml": render(NAME, "imsmanifest.xml", **context),
+               "settings": settings, "show_correct_answers": show, "last_attempt": last_attempt,
+               "shuffle_answers": settings.shuffle_answers and all(getattr(q, "shuffle", True) for _, q in quiz.items),
+               # a concept's quiz is described by its explanation's first paragraph, which may show a file
+               "description_files": file_urls(concepts[0], file_src) if len(concepts) == 1 else None}
+    files: dict[str, str | bytes] = {
         f"{ident}/assessment_meta.xml": render(NAME, "assessment_meta.xml", **context),
         f"{ident}/{ident}.xml": render(NAME, "assessment.xml", **context),
     }
+    # The course files the quiz shows (of its concepts' files, those its items or description point at).
+    shown = sorted({file.name for concept in concepts for file in concept.files
+                    if any(file_src(file.name) in text for text in files.values())})
+    files["imsmanifest.xml"] = render(NAME, "imsmanifest.xml", **context,
+                                      resources=[(stable_id("file", name), quote(file_path(name))) for name in shown])
+    files |= {file_path(name): course.local_file(name).read_bytes() for name in shown}
+    return files
 
 
 def write(course, results, out_dir: Path) -> None:
-    write_quiz_zips(course, item_xml, quiz_files, out_dir)
+    write_quiz_zips(course, item_xml, lambda quiz, items: quiz_files(quiz, items, course), out_dir)

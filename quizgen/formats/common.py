@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,7 @@ import jinja2
 
 from quizgen.formats.notation import number
 from quizgen.markdown import MathStyle, render_markdown
-from quizgen.model import Concept, Course
+from quizgen.model import Concept, Course, QuizSettings
 from quizgen.parallel import fork_map
 from quizgen.questions import UnsupportedQuestionType, question_type
 
@@ -33,6 +34,7 @@ class Quiz:
     title: str
     description: str
     items: tuple  # (Concept, Question) pairs
+    settings: QuizSettings  # how the LMS runs it: its concept's (course.quiz_settings), or the course's
 
     @property
     def points(self) -> float:
@@ -46,12 +48,25 @@ def quizzes(course: Course) -> list[Quiz]:
     form = f" (form {course.form})" if course.form else ""
     per_concept = [
         Quiz(concept.id + suffix, concept.title + form, concept.explanation.split("\n\n")[0],
-             tuple((concept, question) for question in concept.questions))
+             tuple((concept, question) for question in concept.questions), course.quiz_settings(concept))
         for concept in course.concepts if concept.questions
     ]
     everything = Quiz("all-concepts" + suffix, course.title, course.description,
-                      tuple(pair for quiz in per_concept for pair in quiz.items))
+                      tuple(pair for quiz in per_concept for pair in quiz.items), course.quiz)
     return per_concept + [everything]
+
+
+def show_correct_answers(settings) -> tuple[bool, bool]:
+    """QuizSettings.show_correct_answers as (shown at all, only after the last attempt), what Canvas's
+    show_correct_answers and show_correct_answers_last_attempt say and QTI's showSolution is read from.
+    "After the last attempt" needs a last attempt: with one attempt that is after each attempt (Canvas's
+    Quizzes::Quiz#set_defaults also drops the flag below 2 attempts), and unlimited attempts have no last
+    one, so the answers are never shown."""
+    if settings.show_correct_answers == "after_last_attempt":
+        if settings.attempts is None:
+            return False, False
+        return True, settings.attempts > 1
+    return settings.show_correct_answers == "after_each_attempt", False
 
 
 def stable_id(*parts: str) -> str:
@@ -63,15 +78,56 @@ def full_id(concept: Concept, question) -> str:
     return f"{concept.id}#{question.id}"
 
 
-@lru_cache(maxsize=65536)
-def html(text: str, math: MathStyle = "tex") -> str:
-    return render_markdown(text, math=math).strip() if text else ""
+def html(text: str, math: MathStyle = "tex", files: Files | None = None) -> str:
+    """``files``: where the output serves each image the text shows (see file_urls)."""
+    return _html(text, math, files)
 
 
-@lru_cache(maxsize=65536)
-def inline_html(text: str, math: MathStyle = "tex") -> str:
+def inline_html(text: str, math: MathStyle = "tex", files: Files | None = None) -> str:
     """One-paragraph text (an option, a title) without its <p> wrapper."""
-    return render_markdown(text, math=math, inline=True).strip() if text else ""
+    return _inline_html(text, math, files)
+
+
+@lru_cache(maxsize=65536)
+def _html(text: str, math: MathStyle, files: Files | None) -> str:
+    return render_markdown(text, math=math, files=files).strip() if text else ""
+
+
+@lru_cache(maxsize=65536)
+def _inline_html(text: str, math: MathStyle, files: Files | None) -> str:
+    return render_markdown(text, math=math, inline=True, files=files).strip() if text else ""
+
+
+class Files(Mapping):
+    """{src as written: URL}, hashable, so that rendered texts stay cached per mapping."""
+
+    def __init__(self, pairs):
+        self._urls = dict(pairs)
+        self._key = tuple(sorted(self._urls.items()))
+
+    def __getitem__(self, src: str) -> str:
+        return self._urls[src]
+
+    def __iter__(self):
+        return iter(self._urls)
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Files) and self._key == other._key
+
+
+def file_urls(concept: Concept, url: Callable[[str], str]) -> Files | None:
+    """What render_markdown(files=...) needs for ``concept``: each image's src, as its Markdown writes
+    it, mapped to ``url(name)``, where the output serves the file the course keeps at ``name`` (its
+    path in the content folder, posix, not yet URL-quoted). None for a concept that shows no file."""
+    if not concept.files:
+        return None
+    return Files((file.src, url(file.name)) for file in concept.files)
 
 
 def correct_answers(question) -> list[str]:

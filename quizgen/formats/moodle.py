@@ -1,21 +1,41 @@
 """Moodle XML: one file for the course, a category per concept, following Moodle's own format
-(docs.moodle.org "Moodle XML format" and the exports in ../shared/schemas/moodle-fixtures/).
+(docs.moodle.org "Moodle XML format", Moodle's question/format/xml/format.php, and the exports in
+../shared/schemas/moodle-fixtures/).
 
-Math stays as \\( … \\) for Moodle's MathJax filter. Multi-answer scoring is Moodle's native
-partial credit: each right option +100/R %, each wrong one -100/R % (Moodle floors the total at 0),
-the same rule as the course model. Moodle's standard multichoice cannot say "all or nothing";
-such questions get -100 % per wrong option, which is the closest it has (noted in docs/exports.md).
+Text is written the way Moodle's own export writes it (qformat_xml::xml_escape): inside CDATA when
+it holds a character XML escapes. Moodle reads the file with lib/xmlize.php, which drops white space
+between two entity references or between one and a non-ASCII character, so escaped HTML
+(``&lt;strong&gt;bold&lt;/strong&gt; &lt;em&gt;``) would arrive as "bolditalic"; CDATA has no entities.
+
+Images are embedded as Moodle embeds them (write_files / import_text_with_files): a
+``<file name path="/" encoding="base64">`` next to the ``<text>`` of each field that shows the image,
+its src ``@@PLUGINFILE@@/<name>`` (URL-quoted). Math stays as \\( … \\) for Moodle's MathJax filter.
+
+Multi-answer scoring is Moodle's native partial credit: each right option +100/R %, each wrong one
+-100/R % (Moodle floors the total at 0), the same rule as the course model. Moodle's standard
+multichoice cannot say "all or nothing"; such questions get -100 % per wrong option, which is the
+closest it has (noted in docs/exports.md).
 """
 
 from __future__ import annotations
 
+import base64
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 
-from quizgen.formats.common import render
+import jinja2
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from quizgen.formats.common import environment, file_urls, html, inline_html
 from quizgen.questions import for_type
 
 NAME = "moodle"
+PLUGINFILE = "@@PLUGINFILE@@/"
+TAG_MAX_LENGTH = 50  # Moodle's TAG_MAX_LENGTH: clean_param(PARAM_TAG) cuts a tag to this many characters
 
 
 class MoodleItem(NamedTuple):
@@ -57,12 +77,148 @@ def category_path(course_title: str, concept) -> str:
     return "$course$/top/" + "/".join(names)
 
 
-def rubric(question) -> str:
-    return render("moodle", "rubric.html", question=question)
+# --- text -----------------------------------------------------------------------------------------
+
+_XML_SPECIAL = re.compile(r"[&<>\"']")  # what PHP's htmlspecialchars changes, the test xml_escape makes
+
+
+def xml_text(text) -> Markup:
+    """``text`` as the content of a Moodle XML element, as qformat_xml::xml_escape writes it: in CDATA
+    when it holds a character XML would escape (a ``]]>`` inside split across two sections), else as is."""
+    return Markup(_xml_text(str(text)))
+
+
+def _xml_text(text: str) -> str:
+    if not _XML_SPECIAL.search(text):
+        return text
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+_TAG_NASTIES = re.compile(r"[\x00-\x1f\x7f<>`]")  # what clean_param(PARAM_TAG) strips
+
+
+def moodle_tags(tags) -> dict[str, str]:
+    """{concept tag: the tag Moodle stores}, the same in the Moodle XML and GIFT exports.
+
+    Moodle cleans a tag with clean_param(PARAM_TAG): control characters and < > ` removed, white space
+    runs made one space, cut to TAG_MAX_LENGTH characters; tags equal but for case are one tag. A longer
+    tag is shortened here, ending in "…", and one that would then meet another gets " (2)", " (3)" … so
+    that two course tags never become one Moodle tag."""
+    chosen: dict[str, str] = {}
+    taken: set[str] = set()
+    for tag in sorted(set(tags), key=lambda t: (t.casefold(), t)):
+        clean = " ".join(_TAG_NASTIES.sub("", tag).split())
+        if not clean:  # Moodle drops a tag that cleans to nothing
+            continue
+        name, n = _shortened(clean, ""), 2
+        while name.casefold() in taken:
+            name, n = _shortened(clean, f" ({n})"), n + 1
+        taken.add(name.casefold())
+        chosen[tag] = name
+    return chosen
+
+
+def concept_tags(course) -> dict[str, list[str]]:
+    """{concept id: its tags as Moodle stores them (moodle_tags)}."""
+    names = moodle_tags(tag for concept in course.concepts for tag in concept.tags)
+    return {concept.id: list(dict.fromkeys(names[tag] for tag in concept.tags if tag in names))
+            for concept in course.concepts}
+
+
+def _shortened(tag: str, suffix: str) -> str:
+    room = TAG_MAX_LENGTH - len(suffix)
+    return (tag if len(tag) <= room else tag[: room - 1].rstrip() + "…") + suffix
+
+
+# --- embedded files -------------------------------------------------------------------------------
+
+_FILE_NAME_NASTIES = re.compile(r"[\x00-\x1f\x7f&<>\"`|':\\/]")  # what clean_param(PARAM_FILE) strips
+
+
+class EmbeddedFiles:
+    """The course's local files as Moodle XML embeds them: each under a flat name (Moodle's file areas
+    hold ``<file name path="/">``), unique in the course and free of what Moodle strips from a file name
+    (else the stored file would not be the one the ``@@PLUGINFILE@@`` URL names)."""
+
+    def __init__(self, course):
+        self.course = course
+        self.flat: dict[str, str] = {}
+        taken: set[str] = set()
+        for name in sorted({file.name for concept in course.concepts for file in concept.files}):
+            flat = _FILE_NAME_NASTIES.sub("_", name)
+            stem, dot, extension = flat.rpartition(".")
+            stem, extension = (stem, dot + extension) if stem else (flat, "")
+            n = 2
+            while flat.casefold() in taken:
+                flat, n = f"{stem}-{n}{extension}", n + 1
+            taken.add(flat.casefold())
+            self.flat[name] = flat
+        self._elements: dict[str, str] = {}
+
+    def url(self, name: str) -> str:
+        return PLUGINFILE + quote(self.flat[name])
+
+    def element(self, name: str) -> str:
+        """The ``<file>`` that carries ``name``, its content read once per export."""
+        if name not in self._elements:
+            content = base64.b64encode(self.course.local_file(name).read_bytes()).decode("ascii")
+            self._elements[name] = f'<file name="{escape(self.flat[name])}" path="/" encoding="base64">{content}</file>'
+        return self._elements[name]
+
+
+class ConceptTexts:
+    """A concept's Markdown as Moodle XML text fields: ``<text>`` and the ``<file>`` of each image it shows."""
+
+    def __init__(self, concept, files: EmbeddedFiles):
+        self.files = files
+        self.urls = file_urls(concept, files.url)
+        self.names = sorted({file.name for file in concept.files})
+
+    def field(self, text: str, *more: str, inline: bool = False) -> Markup:
+        """The Markdown ``text`` (and ``more``: an essay's scenario and task are one question text) as one
+        HTML field."""
+        render_html = inline_html if inline else html
+        rendered = render_html(text, files=self.urls)
+        return self.html_field(rendered + "".join(render_html(other, files=self.urls) for other in more)
+                               if more else rendered)
+
+    def html_field(self, rendered: str) -> Markup:
+        field = f"<text>{_xml_text(rendered)}</text>"
+        for name in self.names:  # most concepts show no file: nothing to look for
+            if f'src="{self.files.url(name)}"' in rendered:
+                field += "\n" + self.files.element(name)
+        return Markup(field)
+
+
+def field(text: str, texts: ConceptTexts, *more: str, inline: bool = False) -> Markup:
+    """quiz.xml's ``text | field(t)``: a filter, which Jinja calls directly (faster than a method call)."""
+    return texts.field(text, *more, inline=inline)
+
+
+def rubric(question, texts: ConceptTexts) -> Markup:
+    """The grader-only text of a critique (rubric and exemplar), for the essay's graderinfo."""
+    return texts.html_field(_environment().get_template("rubric.html").render(question=question, files=texts.urls))
+
+
+@lru_cache(maxsize=None)
+def _environment() -> jinja2.Environment:
+    """The format's templates with its own filters; the shared rubric.html renders its texts with the
+    images of the ``files`` in its context (as the key renders it)."""
+    env = environment(NAME).overlay()
+    env.filters.update(xml_text=xml_text, field=field,
+                       html=pass_context(lambda context, text: html(text, files=context.get("files"))),
+                       inline_html=pass_context(lambda context, text: inline_html(text, files=context.get("files"))))
+    return env
 
 
 def write(course, results, out_dir: Path) -> None:
     categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
-    xml = render(NAME, "quiz.xml", categories=categories, moodle_item=moodle_item, fraction=fraction,
-                 rubric=rubric, category_path=lambda concept: category_path(course.title, concept))
+    files = EmbeddedFiles(course)
+    tags = concept_tags(course)
+    xml = _environment().get_template("quiz.xml").render(
+        categories=categories, moodle_item=moodle_item, fraction=fraction, rubric=rubric,
+        texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept: tags[concept.id],
+        category_path=lambda concept: category_path(course.title, concept),
+        # The one quiz setting a Moodle question carries; the others belong to the quiz, not the bank.
+        shuffles=lambda concept: course.quiz_settings(concept).shuffle_answers)
     (out_dir / "questions.xml").write_text(xml, encoding="utf-8")

@@ -1,10 +1,16 @@
 """IMS QTI 2.1: one content package (zip) per quiz: an assessmentItem per question, an
-assessmentTest with a section per concept, and imsmanifest.xml. Math becomes MathML.
+assessmentTest with a section per concept, imsmanifest.xml, and media/<path in the content folder> for
+each image the quiz's concepts show (each item's resource lists the files it shows and depends on a
+webcontent resource per file). Math becomes MathML.
 
 Scoring follows the course model: multi uses a mapping (+points/right, -points/right per wrong
 choice, floored at 0) or match for all-or-nothing; numeric uses <equal> with the tolerance; short
 answers map case-insensitively. A critique is an extendedTextInteraction whose rubric and exemplar
 sit in a rubricBlock only scorers see. QTI_KINDS says which of these each question type is.
+
+Quiz settings (course.quiz_settings): attempts and when correct answers show become the testPart's
+itemSessionControl, the time limit the test's timeLimits, shuffle_answers each choiceInteraction's
+shuffle, and the quiz's points a scaled SCORE in the test's outcomeProcessing.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 from markupsafe import Markup
 
 from quizgen.formats.common import (
-    environment, full_id, html, inline_html, stable_id, write_quiz_zips,
+    Files, environment, file_urls, full_id, html, inline_html, show_correct_answers, stable_id, write_quiz_zips,
 )
+from quizgen.formats.notation import exact, number
 from quizgen.questions import for_type
 
 NAME = "qti21"
@@ -33,33 +41,45 @@ QTI_KINDS = {
 CHOICE_KINDS = ("single-choice", "multiple-choice")
 # markdown-it writes table alignment as style="text-align:…"; QTI's XHTML subset has no style attribute.
 _STYLE = re.compile(r' style="[^"]*"')
+MEDIA = "media"  # the package's folder for the course files its items show
 
 
 @lru_cache(maxsize=65536)
-def xhtml(text: str) -> Markup:
-    return Markup(_STYLE.sub("", html(text, "mathml")))
+def xhtml(text: str, files: Files | None = None) -> Markup:
+    return Markup(_STYLE.sub("", html(text, "mathml", files)))
 
 
 @lru_cache(maxsize=65536)
-def xhtml_inline(text: str) -> Markup:
-    return Markup(_STYLE.sub("", inline_html(text, "mathml")))
+def xhtml_inline(text: str, files: Files | None = None) -> Markup:
+    return Markup(_STYLE.sub("", inline_html(text, "mathml", files)))
 
 
 def item_path(concept, question) -> str:
     return f"items/{concept.id}/{question.id}.xml"
 
 
-def item_xml(concept, question) -> str:
+def file_path(name: str) -> str:
+    """Where the package keeps the course file at ``name`` (its path in the content folder)."""
+    return f"{MEDIA}/{name}"
+
+
+def file_src(name: str) -> str:
+    """How an item (at items/<concept>/<question>.xml) points at that file: a relative URI."""
+    return "../../" + quote(file_path(name))
+
+
+def item_xml(concept, question, course) -> str:
     env = _environment()
     kind = for_type(QTI_KINDS, question, "the QTI 2.1 export")
     context = {"concept": concept, "question": question, "ident": stable_id("item", full_id(concept, question)),
-               "kind": kind}
+               "kind": kind, "files": file_urls(concept, file_src)}
     if kind in CHOICE_KINDS:
+        context["shuffle"] = course.quiz_settings(concept).shuffle_answers and getattr(question, "shuffle", True)
         context["choice_ids"] = [f"choice{index + 1}" for index in range(len(question.options))]
         right = sum(option.correct for option in question.options)
         context["share"] = question.points / right if right else 0
     if kind == "extended-text":
-        context["rubric"] = Markup(env.get_template("rubric.xml").render(question=question))
+        context["rubric"] = Markup(env.get_template("rubric.xml").render(question=question, files=context["files"]))
     return env.get_template("item.xml").render(**context)
 
 
@@ -70,21 +90,47 @@ def _environment():
     return env
 
 
-def package(quiz, items: dict[str, str]) -> dict[str, str]:
+def package(quiz, items: dict[str, str], course) -> dict[str, str | bytes]:
     """The package's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
     env = _environment()
-    files = {item_path(c, q): items[full_id(c, q)] for c, q in quiz.items}
+    files: dict[str, str | bytes] = {item_path(c, q): items[full_id(c, q)] for c, q in quiz.items}
     paths = {full_id(c, q): item_path(c, q) for c, q in quiz.items}
     sections: list[tuple] = []
     for concept, question in quiz.items:
         if not sections or sections[-1][0] is not concept:
             sections.append((concept, []))
         sections[-1][1].append(question)
+    settings = quiz.settings
     test_path = f"tests/{quiz.id}.xml"
-    files[test_path] = env.get_template("test.xml").render(quiz=quiz, sections=sections, paths=paths)
-    files["imsmanifest.xml"] = env.get_template("imsmanifest.xml").render(quiz=quiz, paths=paths, test_path=test_path)
+    files[test_path] = env.get_template("test.xml").render(
+        quiz=quiz, sections=sections, paths=paths, settings=settings,
+        show_solution=show_solution(settings),
+        total=number(sum(exact(question.points) for _, question in quiz.items)))
+    # The course files each item shows, as (webcontent resource identifier, href): the item's resource
+    # lists them and depends on theirs.
+    names = item_files(quiz, items)
+    shown = {key: [(stable_id("file", name), quote(file_path(name))) for name in item_names]
+             for key, item_names in names.items()}
+    files["imsmanifest.xml"] = env.get_template("imsmanifest.xml").render(
+        quiz=quiz, paths=paths, test_path=test_path, shown=shown,
+        webcontent=sorted({resource for resources in shown.values() for resource in resources}))
+    files |= {file_path(name): course.local_file(name).read_bytes() for item_names in names.values() for name in item_names}
     return files
 
 
+def show_solution(settings) -> bool:
+    """QTI's showSolution: correct answers shown after each attempt. QTI has no "after the last attempt":
+    that is after each attempt when there is one, otherwise the stricter false (as for Canvas)."""
+    show, last_attempt_only = show_correct_answers(settings)
+    return show and not last_attempt_only
+
+
+def item_files(quiz, items: dict[str, str]) -> dict[str, list[str]]:
+    """{full id: the names of the course files its item shows}: those of its concept's files it points at."""
+    return {full_id(c, q): sorted({f.name for f in c.files if file_src(f.name) in items[full_id(c, q)]})
+            for c, q in quiz.items}
+
+
 def write(course, results, out_dir: Path) -> None:
-    write_quiz_zips(course, item_xml, package, out_dir)
+    write_quiz_zips(course, lambda concept, question: item_xml(concept, question, course),
+                    lambda quiz, items: package(quiz, items, course), out_dir)

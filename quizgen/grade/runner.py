@@ -149,7 +149,7 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     course = _course(content)
     spec = runner.get_lab(lab_id, course.labs if course else None)
     concept = next((c for c in course.concepts if c.lab == lab_id), None) if course else None
-    plan = plan_for(spec, concept)
+    plan = plan_for(spec, concept, files=course.folder if course else None)
     reference_results = None
     if plan.measurements or plan.predictions:
         reference_results = runner.run_lab(lab_id, cache_dir=cache_dir or cache.DEFAULT_CACHE_DIR, labs=spec.folder.parent)

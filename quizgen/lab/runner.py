@@ -81,10 +81,13 @@ class LabSpec:
         return exercises
 
     def validate(self) -> None:
-        """Load the notebook recipe and the exercises too: what `check` and `build` both refuse."""
-        from quizgen.notebooks.recipe import plan_for
+        """Load the notebook recipe and the exercises too, and check the recipe against them: what
+        `check` and `build` both refuse."""
+        self.exercises  # noqa: B018 - loading it is the check
+        if self.notebook is not None:
+            from quizgen.notebooks.recipe import check_recipe
 
-        plan_for(self)
+            check_recipe(self)
 
     @property
     def claims(self) -> list[Claim]:

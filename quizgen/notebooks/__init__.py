@@ -36,6 +36,8 @@ def _cell(index: int, cell: Cell, source: str) -> dict:
     }
     if cell.kind == "code":
         node |= {"execution_count": None, "outputs": []}
+    if cell.attachments:
+        node["attachments"] = {name: {mime: data} for name, mime, data in cell.attachments}
     return node
 
 
@@ -82,5 +84,5 @@ def lab_plans(course, quick: bool = False) -> list[Plan]:
             seen.add(concept.lab)
             spec = labs[concept.lab]
             overrides = getattr(spec.notebook, "QUICK", {}) if quick else {}
-            plans.append(plan_for(spec, concept, overrides))
+            plans.append(plan_for(spec, concept, overrides, files=course.folder))
     return plans

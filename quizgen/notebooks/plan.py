@@ -23,6 +23,9 @@ class Cell:
     source: str  # what the learner gets
     solution: str | None = None  # the reference version, when it differs
     key: str = ""  # the graded thing the cell holds: an exercise name, a question id, PREDICTIONS, MEASURED
+    # Files a Markdown cell shows, carried inside the notebook: (name, MIME type, base64 of the bytes),
+    # each shown by `![alt](attachment:name)`.
+    attachments: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def reference(self) -> str:

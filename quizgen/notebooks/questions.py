@@ -8,10 +8,17 @@ what a full-credit answer is; a type it lacks is an UnsupportedQuestionType, nev
 
 from __future__ import annotations
 
+import base64
+import mimetypes
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from quizgen.formats.notation import number, option_letters
+from quizgen.markdown import replace_images
 from quizgen.notebooks.plan import ANSWER, EXPLANATION, Cell
 from quizgen.questions import AUTO_GRADED, UnsupportedQuestionType, for_type  # noqa: F401 (otter, scoring)
 
@@ -109,14 +116,32 @@ def question_markdown(position: int, question) -> str:
     return "\n".join(lines + answer_cell(question).shown(question))
 
 
+def with_attachments(text: str, files: Mapping[str, Path]) -> tuple[str, tuple]:
+    """``text`` with each image of ``files`` it shows pointing at an attachment, and the attachments."""
+    if "![" not in text or not files:
+        return text, ()
+    names, attachments = {}, []
+    for src, path in files.items():
+        if src in text or unquote(src) in text:
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name)
+            name = name if name not in {n for n, _, _ in attachments} else f"{len(attachments)}-{name}"
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            attachments.append((name, mime, base64.b64encode(path.read_bytes()).decode("ascii")))
+            names[src] = f"attachment:{name}"
+    return replace_images(text, names), tuple(attachments)
+
+
 def answer_source(question, value) -> str:
     return f"ANSWERS[{question.id!r}] = {value!r}  # {answer_cell(question).hint(question)}"
 
 
-def question_cells(questions) -> list[Cell]:
+def question_cells(questions, files: Mapping[str, Path] | None = None) -> list[Cell]:
+    """``files``: {src as written: the file} of the images the questions show (Concept.files), carried
+    as attachments of the cell that shows them, so a notebook is one file."""
     cells = []
     for position, question in enumerate(questions, start=1):
-        cells.append(Cell("markdown", EXPLANATION, question_markdown(position, question), key=question.id))
+        text, attachments = with_attachments(question_markdown(position, question), files or {})
+        cells.append(Cell("markdown", EXPLANATION, text, key=question.id, attachments=attachments))
         cells.append(Cell("code", ANSWER, answer_source(question, None),
                           answer_source(question, reference_answer(question)), key=question.id))
     return cells

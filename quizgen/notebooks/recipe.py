@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
 from quizgen.errors import QuizgenError
 from quizgen.lab.claims import flatten
@@ -93,38 +94,54 @@ def measure() -> Slot:
     return Slot("measure")
 
 
-def plan_for(spec, concept=None, config_overrides: dict | None = None) -> Plan:
-    """The notebook plan of a lab (a `quizgen.lab.runner.LabSpec`) and its concept's questions."""
+def plan_for(spec, concept=None, config_overrides: dict | None = None, files: Path | None = None) -> Plan:
+    """The notebook plan of a lab (a `quizgen.lab.runner.LabSpec`) and its concept's questions; ``files``
+    is the content folder (Course.folder), where the images the questions show are."""
     questions = tuple(q for q in (concept.questions if concept else ()))
+    shown = {file.src: files / file.name for file in concept.files} if concept and files else {}
     overrides = dict(config_overrides or {})
     concept_id = concept.id if concept else None
     recipe = spec.notebook
     if recipe is None:
-        return generic(spec, questions, overrides, concept_id)
-    where = spec.folder / "notebook.py"
+        return generic(spec, questions, overrides, concept_id, shown)
+    check_recipe(spec)
     config_names = tuple(getattr(recipe, "CONFIG", ()))
     predictions, measurements = tuple(getattr(recipe, "PREDICTIONS", ())), tuple(getattr(recipe, "MEASUREMENTS", ()))
     cells, exercises = opening_cells(spec, config_names, overrides, getattr(recipe, "CONFIG_CODE", "")), []
-    for step in getattr(recipe, "CELLS", ()):
+    for step in recipe.CELLS:
         if isinstance(step, Cell):
             cells.append(step)
         elif step.kind == "exercise":
-            if step.name not in spec.exercises:
-                known = ", ".join(spec.exercises) or "none"
-                raise QuizgenError(f"CELLS names the exercise '{step.name}', which exercises.py does not define "
-                                   f"(its exercises: {known})", where)
             exercises.append(spec.exercises[step.name])
             cells += exercises[-1].cells(len(exercises))
         elif step.kind == "predict":
             cells += predict_cells(predictions)
-        elif step.kind == "measure":
-            cells += measure_cells(measurements)
         else:
-            raise QuizgenError(f"CELLS holds {step!r}: use text, code, train, exercise, predict or measure", where)
-    cells += [*quiz_cells(questions), *closing_cells()]
+            cells += measure_cells(measurements)
+    cells += [*quiz_cells(questions, shown), *closing_cells()]
     return Plan(spec.id, spec.title, tuple(cells), config_names, exercises=tuple(exercises), predictions=predictions,
                 measurements=measurements, relations=tuple(getattr(recipe, "RELATIONS", ())), questions=questions,
                 concept_id=concept_id, measured_points=float(len(measurements)))
+
+
+def check_recipe(spec) -> None:
+    """What a lab's notebook.py can get wrong, found without building its notebook (the loader asks, so
+    that check and build refuse the same): a step CELLS cannot hold, an exercise exercises.py lacks, a
+    setting CONFIG copies that lab.py does not define."""
+    recipe, where = spec.notebook, spec.folder / "notebook.py"
+    for step in getattr(recipe, "CELLS", None) or ():
+        if not isinstance(step, (Cell, Slot)) or isinstance(step, Slot) and step.kind not in ("exercise", "predict",
+                                                                                              "measure"):
+            raise QuizgenError(f"CELLS holds {step!r}: use text, code, train, exercise, predict or measure", where)
+        if isinstance(step, Slot) and step.kind == "exercise" and step.name not in spec.exercises:
+            known = ", ".join(spec.exercises) or "none"
+            raise QuizgenError(f"CELLS names the exercise '{step.name}', which exercises.py does not define "
+                               f"(its exercises: {known})", where)
+    if not getattr(recipe, "CELLS", None):
+        raise QuizgenError("notebook.py defines no CELLS (the cells between the configuration and the quiz)", where)
+    missing = [name for name in getattr(recipe, "CONFIG", ()) if not hasattr(spec.module, name)]
+    if missing:
+        raise QuizgenError(f"CONFIG copies {', '.join(missing)}, which lab.py does not define", where)
 
 
 # --- pieces every notebook shares ------------------------------------------------------------------
@@ -207,14 +224,14 @@ def measure_cells(measurements: tuple[Measurement, ...]) -> list[Cell]:
     ]
 
 
-def quiz_cells(questions) -> list[Cell]:
+def quiz_cells(questions, files: dict | None = None) -> list[Cell]:
     if not questions:
         return []
     formats = ",\n    ".join(f"{q.id!r}: {answer_format(q)!r}" for q in questions if q.type in AUTO_GRADED)
     return [
         Cell("markdown", EXPLANATION, "## Quiz\n\nAnswer in the cell under each question. Choice questions take a "
              "letter, true/false questions `True` or `False`, numeric questions a number."),
-        *question_cells(questions),
+        *question_cells(questions, files),
         Cell("code", CODE, f"checks.check_answers(ANSWERS, {{\n    {formats},\n}})"),
     ]
 
@@ -244,7 +261,7 @@ def retention_interval(arm: str, absolute: float):
     return interval
 
 
-def generic(spec, questions, overrides, concept_id) -> Plan:
+def generic(spec, questions, overrides, concept_id, files: dict | None = None) -> Plan:
     """Any other lab: its configuration and its `run` function as written, then the quiz."""
     names = tuple(spec.config)
     source = spec.path.read_text(encoding="utf-8")
@@ -255,7 +272,7 @@ def generic(spec, questions, overrides, concept_id) -> Plan:
         Cell("markdown", EXPLANATION, "## The lab\n\nThe lab's `run` function, as written in the lab file."),
         Cell("code", CODE, run_source),
         Cell("code", TRAIN, "metrics = run(lab)"),
-        *quiz_cells(questions),
+        *quiz_cells(questions, files),
         *closing_cells(),
     ]
     return Plan(spec.id, spec.title, tuple(cells), names, questions=questions, concept_id=concept_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -41,7 +42,8 @@ class NumericQuestion(NumericAttrs, QuestionBody):
     def margin(self) -> float:
         """The largest accepted distance from the answer."""
         if self.relative_tolerance is not None:
-            return abs(self.answer) * self.relative_tolerance
+            # In decimal, from the numbers as written: 1.151 x 0.001 is 0.001151, not 0.0011510000000000001.
+            return float(Decimal(repr(abs(self.answer))) * Decimal(repr(self.relative_tolerance)))
         return self.tolerance or 0.0
 
     def accepts(self, value: float) -> bool:

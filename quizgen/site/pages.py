@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
+from quizgen.formats.common import Files, file_urls
 from quizgen.formats.notation import number, option_letter
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
@@ -37,9 +39,12 @@ QUESTION_TEMPLATES = TEMPLATES_DIR / "question"
 # --- rendering helpers: Markdown once per text, numbers as people read them -----------------------
 
 
+MEDIA = "media"  # the folder of the site that holds the course's own files (images), by their content path
+
+
 @lru_cache(maxsize=1 << 16)
-def markdown_block(text: str) -> Markup:
-    html = render_markdown(text)
+def markdown_block(text: str, files: Files | None = None) -> Markup:
+    html = render_markdown(text, files=files)
     if "<table>" in html:
         # A wide table scrolls inside its own focusable region instead of widening a phone's page.
         html = html.replace("<table>", '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">'
@@ -48,8 +53,24 @@ def markdown_block(text: str) -> Markup:
 
 
 @lru_cache(maxsize=1 << 16)
-def markdown_inline(text: str) -> Markup:
-    return Markup(render_markdown(text, inline=True))
+def markdown_inline(text: str, files: Files | None = None) -> Markup:
+    return Markup(render_markdown(text, inline=True, files=files))
+
+
+# The template filters: a page that shows a concept's files sets `files` (see Site.render_concept).
+@pass_context
+def md_filter(context, text: str) -> Markup:
+    return markdown_block(text, context.get("files"))
+
+
+@pass_context
+def md_inline_filter(context, text: str) -> Markup:
+    return markdown_inline(text, context.get("files"))
+
+
+def media_urls(concept: Concept, root: str) -> Files | None:
+    """Where a page ``root`` away from the site's top finds each file the concept shows."""
+    return file_urls(concept, lambda name: f"{root}{MEDIA}/{quote(name)}")
 
 
 def correct_indices(options) -> str:
@@ -85,7 +106,7 @@ def environment() -> Environment:
         auto_reload=False,
     )
     # num: a number as a learner reads it (float noise rounded away); exact: as the page's script reads it back.
-    env.filters.update(md=markdown_block, md_inline=markdown_inline, num=partial(number, digits=6), exact=number,
+    env.filters.update(md=md_filter, md_inline=md_inline_filter, num=partial(number, digits=6), exact=number,
                        correct_indices=correct_indices)
     env.globals.update(type_label=type_label, question_template=question_template, letter=option_letter)
     return env
@@ -190,7 +211,7 @@ class Site:
     def render_concept(self, page: ConceptPage) -> bytes:
         template = environment().get_template("concept.html")
         body = template.render(page=page, concept=page.concept, site=page.site, root="../",
-                               math=self.concept_has_math(page.concept))
+                               math=self.concept_has_math(page.concept), files=media_urls(page.concept, "../"))
         return body.encode()
 
     @staticmethod
@@ -257,4 +278,7 @@ class Site:
                 yield "assets/" + source.relative_to(ASSETS_DIR).as_posix(), source
         for view in self.views.values():
             yield from sorted(view.plot_files.items())
+        shown = {file.name for concept in self.course.concepts for file in concept.files}
+        for name in sorted(shown):
+            yield f"{MEDIA}/{name}", self.course.local_file(name)
 

@@ -95,11 +95,13 @@ class Preview:
         self.page_cache: dict = {}
         self.on_disk: dict[str, bytes | tuple] = {}  # what we last wrote: bytes, or a source's stat
         self.version = 0
+        self.shown: list[Path] = []  # the files (images) the last good course shows
 
     def load(self) -> tuple[Course | None, list[str]]:
         """The course, re-reading only changed files; or None and every problem, as `quizgen check` says them."""
         try:
             course = load_course(self.content, self.parsed)
+            self.shown = sorted({course.local_file(f.name) for concept in course.concepts for f in concept.files})
         except ContentError as error:
             return None, [str(d) for d in error.diagnostics]
         finally:
@@ -155,8 +157,10 @@ class Preview:
         self.page_cache.clear()
 
     def watched_signature(self) -> tuple:
-        """Changes when a concept file, course.yml or a site template changes."""
-        paths = concept_files(self.content) + [self.content / COURSE_FILE]
+        """Changes when a concept file, course.yml, an image the course shows or a site template changes,
+        or a file appears in a folder of the course (an image that was missing)."""
+        folders = [self.content, *(path for path in self.content.rglob("*") if path.is_dir())]
+        paths = concept_files(self.content) + [self.content / COURSE_FILE] + self.shown + folders
         return tuple(_stat(path) for path in paths), template_signature()
 
 

@@ -175,3 +175,269 @@ def key_html(path: Path, course) -> dict:
                 value, margin = text.split(" ± ")
                 found[full_id(concept, question)] = ("number", float(value), float(margin.split()[0]))
     return found
+
+
+# --- Moodle's own readers, ported: what its import makes of our Moodle XML and GIFT files ---------
+
+
+def moodle_raw_texts(xml_path: Path) -> list[str]:
+    """The source of every <text> element, as written: what Moodle's lib/xmlize.php parses. Outside CDATA
+    it drops white space between two entity references (and between one and a non-ASCII character)."""
+    import re
+
+    return re.findall(r"<text>(.*?)</text>", xml_path.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def outside_cdata(raw: str) -> str:
+    """``raw`` without its CDATA sections: the part an XML parser decodes entity references in."""
+    import re
+
+    return re.sub(r"<!\[CDATA\[.*?\]\]>", "", raw, flags=re.DOTALL)
+
+
+def moodle_field(field) -> tuple[str, dict[str, bytes]]:
+    """A Moodle XML text field (questiontext, generalfeedback, answer, feedback, graderinfo) as
+    qformat_xml::import_text_with_files reads it: its <text>, trimmed, and the <file>s that are its own
+    children ({name: decoded bytes}, each at path="/" in base64)."""
+    import base64
+
+    files = {}
+    for element in field.findall("file"):
+        assert element.get("encoding") == "base64" and element.get("path") == "/", etree.tostring(element)[:80]
+        files[element.get("name")] = base64.b64decode(element.text or "")
+    return (field.findtext("text") or "").strip(), files
+
+
+def param_file(name: str) -> str:
+    """Moodle's clean_param($name, PARAM_FILE): what its file storage keeps of a file name."""
+    import re
+
+    name = re.sub(r"[\x00-\x1f\x7f&<>\"`|':\\/]", "", name)
+    return "" if name in (".", "..") else name
+
+
+def param_tag(tag: str) -> str:
+    """Moodle's clean_param($tag, PARAM_TAG): what core_tag_tag stores of a tag (TAG_MAX_LENGTH 50)."""
+    import re
+
+    tag = re.sub(r"[\x00-\x1f\x7f<>`]", "", tag)
+    return re.sub(r"\s+", " ", tag).strip()[:50]
+
+
+def moodle_numerical_score(question, response: str) -> float | None:
+    """The fraction Moodle's qtype_numerical gives ``response`` to a <question type="numerical">, or None
+    where it refuses the response as incomplete ("Do not include a unit", not a number). A port of
+    qtype_numerical_answer_processor::apply_units and qtype_numerical_question::is_complete_response,
+    apply_unit_penalty and grade_response (answers as ``<answer fraction>``, nominal tolerance)."""
+    import re
+
+    units = {u.findtext("unit_name"): float(u.findtext("multiplier")) for u in question.iter("unit")}
+    showunits = int(question.findtext("showunits"))
+    gradingtype = int(question.findtext("unitgradingtype"))
+    penalty = float(question.findtext("unitpenalty"))
+    text = response.replace(" ", "")
+    text = text.replace(",", "") if "." in text or text.count(",") > 1 else text.replace(",", ".")
+    match = re.match(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?", text)
+    if not match:
+        return None
+    value, unit = float(match.group(0)), text[match.end():]
+    if showunits != 0 and unit:  # UNITINPUT is 0: any other display refuses a unit in the answer box
+        return None
+    if unit in units:
+        value /= units[unit]
+    for answer in question.findall("answer"):
+        target, tolerance = float(answer.findtext("text")), abs(float(answer.findtext("tolerance") or 0))
+        if abs(value - target) <= tolerance + 1e-14 * max(1, abs(target)):  # PHP precision 14
+            fraction = float(answer.get("fraction")) / 100
+            if unit not in units:
+                if gradingtype == 1:
+                    fraction -= penalty * fraction
+                elif gradingtype == 2:
+                    fraction -= penalty
+            return max(fraction, 0)
+    return 0.0
+
+
+def moodle_gift_ids_and_tags(path: Path) -> list[tuple[str, list[str]]]:
+    """(idnumber, tags) of every question in a GIFT file, as qformat_gift reads them: questions split
+    at blank lines (qformat_default::readquestions), `//` lines gathered as the comment, then
+    extract_idnumber_and_tags_from_comment's two patterns. Categories are left out."""
+    import re
+
+    questions, current = [], []
+    for line in path.read_text(encoding="utf-8").split("\n") + [""]:
+        line = line.strip()
+        if line:
+            current.append(line)
+        elif current:
+            questions.append(current)
+            current = []
+    found = []
+    for lines in questions:
+        comment = "".join(line + "\n" for line in lines if line.startswith("//"))
+        text = "\n".join(line for line in lines if not line.startswith("//")).strip()
+        if not text or text.startswith("$CATEGORY:"):
+            continue
+        idnumber = re.search(r"\[id:((?:\\]|[^\]\x00-\x1f\x7f])+)\]", comment)
+        tags = re.findall(r"\[tag:((?:\\]|[^\]<>`\x00-\x1f\x7f]|)+)\]", comment)
+        found.append((idnumber.group(1).strip().replace("\\]", "]") if idnumber else "",
+                      [tag.strip().replace("\\]", "]") for tag in tags]))
+    return found
+
+
+# --- Canvas and QTI 2.1 packages: what the LMS resolves, shows learners and keeps as settings -------
+
+
+def zip_entries(zip_path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(zip_path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def manifest_resources(zip_path: Path) -> dict[str, dict]:
+    """{identifier: {"type", "href", "files", "dependencies"}} of a package's imsmanifest.xml (whatever its
+    namespace), hrefs percent-decoded as importers read them."""
+    from urllib.parse import unquote
+
+    root = etree.fromstring(zip_entries(zip_path)["imsmanifest.xml"])
+    found = {}
+    for resource in root.iter("{*}resource"):
+        found[resource.get("identifier")] = {
+            "type": resource.get("type"),
+            "href": unquote(resource.get("href")) if resource.get("href") else None,
+            "files": [unquote(f.get("href")) for f in resource.findall("{*}file")],
+            "dependencies": [d.get("identifierref") for d in resource.findall("{*}dependency")],
+        }
+    return found
+
+
+def canvas_assessment(zip_path: Path):
+    """The <questestinterop> of a Canvas package (its <id>/<id>.xml)."""
+    entries = zip_entries(zip_path)
+    name = next(n for n in entries if n.count("/") == 1 and n.endswith(".xml") and "meta" not in n
+                and n.split("/")[0] + ".xml" == n.split("/")[1])
+    return etree.fromstring(entries[name])
+
+
+def canvas_meta(zip_path: Path) -> dict[str, str]:
+    """assessment_meta.xml's quiz settings as Canvas's QuizMetadataConverter reads them: {field: text}
+    of the <quiz> element's own children (the <assignment> left out)."""
+    entries = zip_entries(zip_path)
+    root = etree.fromstring(next(data for name, data in entries.items() if name.endswith("/assessment_meta.xml")))
+    return {etree.QName(child).localname: (child.text or "") for child in root if etree.QName(child).localname != "assignment"}
+
+
+def canvas_assessment_metadata(zip_path: Path) -> dict[str, str]:
+    """The assessment's own <qtimetadata> fields (cc_maxattempts, qmd_timelimit)."""
+    assessment = canvas_assessment(zip_path).find(f"{QTI12}assessment")
+    return {f.findtext(f"{QTI12}fieldlabel"): f.findtext(f"{QTI12}fieldentry")
+            for f in assessment.find(f"{QTI12}qtimetadata").findall(f"{QTI12}qtimetadatafield")}
+
+
+def canvas_learner_texts(zip_path: Path) -> list[str]:
+    """Everything of a Canvas package a learner can be shown: every <mattext> (stems, options, every
+    feedback, general comments included), item and quiz titles, the quiz description."""
+    root = canvas_assessment(zip_path)
+    texts = [m.text or "" for m in root.iter(f"{QTI12}mattext")]
+    texts += [e.get("title") or "" for e in root.iter(f"{QTI12}item", f"{QTI12}assessment")]
+    return texts + list(canvas_meta(zip_path).values())
+
+
+def canvas_images(zip_path: Path) -> list[tuple[str, str]]:
+    """(src, the package path it resolves to) of every <img> in the item HTML, resolved as Canvas's link
+    migrator resolves `$IMS-CC-FILEBASE$/<path>`: percent-decoded, from the package root."""
+    from urllib.parse import unquote
+
+    found = []
+    for mattext in canvas_assessment(zip_path).iter(f"{QTI12}mattext"):
+        if not (mattext.text or "").strip() or "<img" not in mattext.text:
+            continue
+        for img in lxml.html.fragment_fromstring(mattext.text, create_parent="div").iter("img"):
+            src = img.get("src")
+            assert src.startswith("$IMS-CC-FILEBASE$/"), src
+            found.append((src, unquote(src.removeprefix("$IMS-CC-FILEBASE$/"))))
+    return found
+
+
+def canvas_numeric_bounds(zip_path: Path, course) -> dict[str, tuple[str, str, str]]:
+    """{full id: (exact, lower, upper)} of each numerical item, as written: Canvas's NumericInteraction
+    stores margin = BigDecimal(upper) − BigDecimal(exact)."""
+    ids = {stable_id("item", full_id(c, q)): full_id(c, q) for c, q in course.questions}
+    found = {}
+    for item in canvas_assessment(zip_path).iter(f"{QTI12}item"):
+        condition = item.find(f".//{QTI12}respcondition/{QTI12}conditionvar/{QTI12}or")
+        if condition is not None:
+            found[ids[item.get("ident")]] = (condition.findtext(f"{QTI12}varequal"),
+                                             condition.findtext(f"{QTI12}and/{QTI12}vargte"),
+                                             condition.findtext(f"{QTI12}and/{QTI12}varlte"))
+    return found
+
+
+def qti21_items(zip_path: Path) -> dict[str, etree._Element]:
+    """{package path: assessmentItem} of a QTI 2.1 package."""
+    return {name: etree.fromstring(data) for name, data in zip_entries(zip_path).items()
+            if name.startswith("items/") and name.endswith(".xml")}
+
+
+def qti21_test(zip_path: Path):
+    entries = zip_entries(zip_path)
+    return etree.fromstring(next(data for name, data in entries.items() if name.startswith("tests/")))
+
+
+def qti21_learner_text(document) -> str:
+    """The text of a QTI 2.1 item or test a candidate can be shown: all of it (titles, labels and alt texts
+    included) but the rubricBlocks whose view leaves the candidate out."""
+    import copy
+
+    visible = copy.deepcopy(document)
+    for block in list(visible.iter(f"{QTI21}rubricBlock")):
+        if "candidate" not in block.get("view", "").split():
+            parent, previous = block.getparent(), block.getprevious()
+            if previous is not None:  # keep the text after the block, which the candidate does see
+                previous.tail = (previous.tail or "") + (block.tail or "")
+            else:
+                parent.text = (parent.text or "") + (block.tail or "")
+            parent.remove(block)
+    attributes = [e.get(name) for e in visible.iter() for name in ("title", "label", "alt") if e.get(name)]
+    return " ".join(" ".join(list(visible.itertext()) + attributes).split())
+
+
+def qti21_scorer_text(document) -> str:
+    """The text of the rubricBlocks only scorers see."""
+    return " ".join(" ".join("".join(block.itertext()) for block in document.iter(f"{QTI21}rubricBlock")
+                             if block.get("view", "").split() == ["scorer"]).split())
+
+
+def qti21_images(zip_path: Path) -> list[tuple[str, str, str]]:
+    """(item path, src, the package path it resolves to) of every <img> in every item: a URI relative to
+    the item file, percent-decoded."""
+    import posixpath
+    from urllib.parse import unquote
+
+    return [(name, img.get("src"), posixpath.normpath(posixpath.join(posixpath.dirname(name), unquote(img.get("src")))))
+            for name, item in qti21_items(zip_path).items() for img in item.iter(f"{QTI21}img")]
+
+
+def qti12_schema():
+    """The full IMS QTI ASI 1.2 schema from ../shared/schemas (Canvas items validate against it)."""
+    return etree.XMLSchema(etree.parse(str(ROOT.parent / "shared" / "schemas" / "qti12-cc" / "domainProfile_4" /
+                                           "ims_qtiasiv1p2.xsd")))
+
+
+def qti21_schema():
+    """IMS QTI 2.1 from ../shared/schemas/qti21-catalog, its imports resolved there (no network)."""
+    catalog = ROOT.parent / "shared" / "schemas" / "qti21-catalog"
+
+    class Catalog(etree.Resolver):
+        def resolve(self, url, pubid, context):
+            for prefix in ("http://", "https://"):
+                if url.startswith(prefix):
+                    return self.resolve_filename(str(catalog / url[len(prefix):]), context)
+            return None
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(Catalog())
+    return etree.XMLSchema(etree.parse(str(catalog / "www.imsglobal.org" / "xsd" / "imsqti_v2p1.xsd"), parser))
+
+
+def schema_errors(schema, data: bytes) -> list[str]:
+    return [] if schema.validate(etree.fromstring(data)) else [f"line {e.line}: {e.message}" for e in schema.error_log]

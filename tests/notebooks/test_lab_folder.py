@@ -74,7 +74,7 @@ def _course_with(tmp_path, edit=None):
      "exercises.py:1: cannot load the lab: ModuleNotFoundError: No module named 'nothing_of_the_kind'"),
     (lambda lab: (lab / "notebook.py").write_text((lab / "notebook.py").read_text().replace(
         '"SMALL_LR", "LARGE_LR")', '"SMALL_LR", "HUGE_LR")')),
-     "lab.py:1: the notebook copies HUGE_LR, which the lab does not define"),
+     "notebook.py:1: CONFIG copies HUGE_LR, which lab.py does not define"),
 ])
 def test_check_and_build_refuse_a_broken_lab_folder_alike(tmp_path, edit, message):
     checked, built = _course_with(tmp_path, edit)

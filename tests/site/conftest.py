@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from quizgen.build import build
-from site_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FULL, ROOT, lab_results
+from paths import FIXTURES
+from site_helpers import ARTIFACTS, FULL, ROOT, lab_results
 
 @pytest.fixture(scope="session")
 def make_lab_results():
@@ -24,13 +25,16 @@ def make_lab_results():
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory) -> dict[str, Path]:
-    """build/ folders: "content" (the real course, no lab results) and "full" (the fixture, with results)."""
+    """build/ folders: "content" (the real course, no lab results), "full" (the fixture, with results) and
+    "lms" (a fixture that shows images, PNG and SVG, one with a space in its name)."""
     base = tmp_path_factory.mktemp("sites")
     built = {}
     build(ROOT / "content", base / "content", ["site"], {})
     built["content"] = base / "content"
     build(FULL, base / "full", ["site"], lab_results(base / "lab-cache"))
     built["full"] = base / "full"
+    build(FIXTURES / "courses" / "lms", base / "lms", ["site"], {})
+    built["lms"] = base / "lms"
     return built
 
 
@@ -49,17 +53,6 @@ def server(sites):
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make test-setup installs it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watched:

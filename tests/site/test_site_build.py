@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from lxml import html as lxml_html
@@ -152,7 +152,7 @@ def test_every_link_and_asset_stays_on_the_machine(sites):
                 assert not parts.scheme and not parts.netloc, (path, url)
                 if not parts.path:
                     continue
-                target = (path.parent / parts.path).resolve()
+                target = (path.parent / unquote(parts.path)).resolve()
                 assert target.is_relative_to(build_dir.resolve()), (path, url)
                 if "notebooks" not in target.parts:
                     assert target.is_file(), (path, url)
