@@ -257,6 +257,9 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
     return LoadedFile(front.id, shown, concept, key_line.get("id", 1), link_lines, key_line)
 
 
+MAX_FILE_BYTES = 20 * 2**20  # an image every export copies (Moodle XML in base64) and every form repeats
+
+
 def linked_files(text: str, lines: list[str]) -> tuple[LocalFile, ...]:
     """The local files (images) the file's Markdown shows, each at the line that writes it; their
     names in the content folder are found, and checked, by resolve_files (not cached: files change)."""
@@ -283,8 +286,12 @@ def resolve_files(item: LoadedFile, root: Path, diagnostics: DiagnosticList) -> 
             diagnostics.error(item.path, file.line, f"image '{relative}' is outside the course folder {root}: "
                               "keep the files a course shows inside it")
         elif not target.is_file():
-            what = "is a folder, not a file" if target.is_dir() else "does not exist"
+            what = ("is a folder, not a file" if target.is_dir() else
+                    "is not a regular file" if target.exists() else "does not exist")
             diagnostics.error(item.path, file.line, f"image '{relative}' {what} (looked for {target})")
+        elif (size := target.stat().st_size) > MAX_FILE_BYTES:
+            diagnostics.error(item.path, file.line, f"image '{relative}' is {size / 2**20:.0f} MiB; a file the "
+                              f"course shows may be at most {MAX_FILE_BYTES // 2**20} MiB (every export carries it)")
         else:
             resolved.append(file.model_copy(update={"name": target.relative_to(root).as_posix()}))
     return concept.model_copy(update={"files": tuple(resolved)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 from urllib.parse import unquote
 
@@ -43,10 +44,18 @@ def _course(tmp_path, markdown: str):
     ("Text.\n\n![A chart](figures/missing.png)", "c.md:7: image 'figures/missing.png' does not exist (looked for "),
     ("Text.\n\n![A folder](figures)", "c.md:7: image 'figures' is a folder, not a file"),
     ("Text.\n\n![Elsewhere](../outside.png)", "c.md:7: image '../outside.png' is outside the course folder"),
+    ("Text.\n\n![Linked out](figures/link.png)", "c.md:7: image 'figures/link.png' is outside the course folder"),
+    ("Text.\n\n![Huge](figures/huge.png)", "c.md:7: image 'figures/huge.png' is 21 MiB; a file the course shows "
+                                            "may be at most 20 MiB"),
+    ("Text.\n\n![A pipe](figures/pipe.png)", "c.md:7: image 'figures/pipe.png' is not a regular file"),
 ])
 def test_a_missing_file_is_an_error_at_its_line_in_check_and_build(tmp_path, markdown, message):
     course = _course(tmp_path, markdown)
     (tmp_path / "outside.png").write_bytes(b"\x89PNG")
+    (course / "figures" / "link.png").symlink_to(tmp_path / "outside.png")  # a symlink out is still out
+    with (course / "figures" / "huge.png").open("wb") as huge:
+        huge.truncate(21 * 2**20)
+    os.mkfifo(course / "figures" / "pipe.png")
     checked = CliRunner().invoke(cli, ["check", str(course)])
     built = CliRunner().invoke(cli, ["build", "--content", str(course), "--out", str(tmp_path / "out")])
     assert checked.exit_code == built.exit_code == 1
