@@ -259,6 +259,27 @@ def test_solution_notebook_runs_top_to_bottom_on_cpu(lab, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("lab", LABS)
+def test_an_untouched_student_notebook_runs_all_cells_and_says_what_is_left(lab, tmp_path):
+    """"Run All" on a fresh student notebook (each lab's QUICK settings) stops at no cell: every stub
+    is reported as not implemented yet, and every blank answer as still to do."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("torch")
+    plan = next(p for p in lab_plans(load_course(CONTENT), quick=True) if p.lab_id == lab)
+    notebook = nbformat.reads(notebook_json(student_notebook(plan)), as_version=4)
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"], [o.get("ename") for o in outputs]
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    for exercise in plan.exercises:
+        assert re.search(rf"^{exercise.name}: \d+ public check\(s\) fail$", printed, re.M), exercise.name
+    assert printed.count("not implemented yet") >= len(plan.exercises)
+    assert "still to fill in" in printed and "not answered yet" in printed
+
+
+@pytest.mark.slow
 def test_the_initialization_solution_notebook_runs_top_to_bottom(full_size_initialization, plans):
     report, out = full_size_initialization
     (record,) = report.records
