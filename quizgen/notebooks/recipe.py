@@ -32,10 +32,10 @@ SETUP_SOURCE = '''\
 # The lab engine, the shipped pre-trained model θ̂ and its data. SEED and the thread count are those of
 # the course's reference run: keep them, and your numbers can be compared with the course's.
 try:
-    import torch
-
-    from quizgen.lab.runner import DEFAULT_THREADS, LabContext
+    from quizgen.lab.runner import DEFAULT_THREADS, LabContext  # first: it sets how torch's threads wait
     from quizgen.notebooks import checks
+
+    import torch
 except ModuleNotFoundError as missing:
     raise ModuleNotFoundError(f"this notebook runs on quizgen's lab engine, and {missing.name} is not installed: "
                               "run  pip install 'quizgen[lab]' torch==2.13.0  and restart the kernel") from None

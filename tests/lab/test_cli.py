@@ -228,3 +228,17 @@ def test_cached_results_are_found_without_torch(fake_labs, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={**__import__("os").environ, "PYTHONPATH": str(Path(cli.__file__).parents[2])})
     assert out.stdout.split() == ["0.5", "None", "False"], out.stderr
+
+
+def test_lab_threads_wait_passively_unless_the_user_says_otherwise():
+    """OMP_WAIT_POLICY is set before torch loads, wherever a lab runs: the lab engine's import (the CLI,
+    the grader) and the notebooks' first code cell, which imports the engine before torch."""
+    from quizgen.notebooks.recipe import SETUP_SOURCE
+
+    code = "import os, quizgen.lab.runner; print(os.environ.get('OMP_WAIT_POLICY'))"
+    env = {key: value for key, value in __import__("os").environ.items() if key != "OMP_WAIT_POLICY"}
+    for given, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env=env | ({"OMP_WAIT_POLICY": given} if given else {}))
+        assert out.stdout.strip() == expected
+    assert SETUP_SOURCE.index("from quizgen.lab.runner import") < SETUP_SOURCE.index("import torch")
