@@ -73,6 +73,7 @@ def main() -> None:
     text2qti = shutil.which("text2qti")
     if text2qti is None:
         sys.exit("text2qti is not installed: pip install -e '.[bench]'")
+    text2qti = str(Path(text2qti).resolve())  # it runs in another folder: a relative PATH entry would not
     header = record.start("export_speed", ["text2qti"])
     figures = {"canvas_1000_questions": {}, "all_formats_10000_questions": {}}
     quizgen = [sys.executable, "-m", "quizgen"]

@@ -291,8 +291,8 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         raise click.ClickException(f"cannot build into '{out}': {where}: {error.strerror or error}") from None
     for name, folder in report.written.items():
         click.echo(f"{name}: {folder}")
-    for warning in report.warnings:  # what a format loses of the course (e.g. GIFT: points), path:line
-        click.echo(str(warning), err=True)
+    for line in shown_warnings(report.warnings):  # what a format loses of the course (e.g. GIFT: points)
+        click.echo(line, err=True)
     for name, folder in report.empty.items():
         if name in report.removed:
             click.echo(f"{name}: nothing to write for this course; removed {folder}, an earlier build's", err=True)
@@ -307,6 +307,24 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
         claims = ", ".join(sorted({f"{lab}/{claim}" for _, lab, claim in missing}))
         click.echo(f"{plural(len(missing), 'question')} name a lab claim with no results yet ({claims}); "
                    "run `quizgen verify` to measure them.", err=True)
+
+
+SHOWN_PER_WARNING = 5  # the same warning at more places than this is counted, not repeated
+
+
+def shown_warnings(warnings: list) -> list[str]:
+    """Each warning at its path:line, in order; one that more than SHOWN_PER_WARNING places share (GIFT's
+    lost points on a big course) is shown at the first of them, then counted in one line."""
+    seen: Counter = Counter()
+    lines = []
+    for warning in warnings:
+        seen[warning.message] += 1
+        if seen[warning.message] <= SHOWN_PER_WARNING:
+            lines.append(str(warning))
+    for message, count in seen.items():
+        if count > SHOWN_PER_WARNING:
+            lines.append(f"warning: {plural(count - SHOWN_PER_WARNING, 'more place')} with the same warning: {message}")
+    return lines
 
 
 def check_content_dir(content_dir: Path) -> None:

@@ -335,3 +335,31 @@ def test_two_images_whose_flat_names_would_meet_stay_two(tmp_path):
     assert sorted(files.values()) == [b"first", b"second"] and len(files) == 2
     for name, content in files.items():
         assert f'src="@@PLUGINFILE@@/{quote(name)}" alt="{"one" if content == b"first" else "two"}"' in text
+
+
+def test_a_warning_many_questions_share_is_counted_after_the_first_few(tmp_path):
+    """GIFT's lost points on a big course: the first places at path:line, then one line for the rest."""
+    question = """{{#q{n} type=truefalse points=2}}
+### Statement {n}
+Fine-tuning starts from randomly initialised weights ({n}).
+
+- [ ] True
+- [x] False
+
+#### Explanation
+It starts from the pre-trained weights.
+"""
+    content = tmp_path / "content"
+    content.mkdir()
+    body = "\n".join(question.format(n=n) for n in range(12))
+    (content / "many.md").write_text(f"---\nid: many\ntitle: Many\n---\nAn explanation.\n\n## Questions\n\n{body}")
+    result = CliRunner().invoke(cli, ["export", "--format", "gift", "--content", str(content),
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    warnings = result.stderr.splitlines()
+    message = ("worth 2 points, but GIFT has no syntax for points: Moodle imports this question worth 1 "
+               "(the Moodle XML export keeps its points)")
+    written = (content / "many.md").read_text().splitlines()
+    headings = [n for n, line in enumerate(written, 1) if line.startswith("### Statement")]
+    assert warnings == [f"{content / 'many.md'}:{line}: warning: {message}" for line in headings[:5]] + [
+        f"warning: 7 more places with the same warning: {message}"]
