@@ -51,6 +51,20 @@ def load(cache_dir: Path, lab_id: str, key: str) -> dict | None:
         return None  # a damaged entry is recomputed, not trusted
 
 
+def earlier_timings(cache_dir: Path, lab_id: str, *, device: str, threads: int) -> list[float]:
+    """Seconds that earlier runs of ``lab_id`` kept in the cache took on ``device`` with ``threads``
+    (any seed, any version of the lab): what an estimate of the next run goes by."""
+    timings = []
+    for path in sorted((Path(cache_dir) / lab_id).glob("*/results.json")):
+        try:
+            results = json.loads(path.read_text())
+            if results.get("device") == device and results.get("threads") == threads:
+                timings.append(float(results["timings"]["total_s"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged or foreign entry says nothing about how long a run takes
+    return timings
+
+
 def ensure_writable(cache_dir: Path, lab_id: str) -> None:
     """A plain error unless results of ``lab_id`` can be stored in ``cache_dir``."""
     folder = Path(cache_dir) / lab_id

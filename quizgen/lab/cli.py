@@ -23,6 +23,12 @@ CACHE_OPTION = click.option("--cache-dir", type=click.Path(file_okay=False, path
                             default=cache.DEFAULT_CACHE_DIR, show_default=True, help="Where results are kept.")
 
 
+def model_module_architectures() -> tuple[str, ...]:
+    from quizgen.lab.model import ARCHITECTURES  # no torch: model.py imports transformers only when used
+
+    return ARCHITECTURES
+
+
 @click.group("lab")
 def lab() -> None:
     """Run the labs that back the course's claims."""
@@ -47,15 +53,19 @@ def list_labs(labs_folder: Path | None) -> None:
 @THREADS_OPTION
 @CACHE_OPTION
 @click.option("--refresh", is_flag=True, help="Run again even when cached results exist.")
+@click.option("--force", is_flag=True, help="Run on a --model that does not know the lab's world (its claims "
+                                            "then say nothing about fine-tuning).")
 @LABS_OPTION
 def run(lab_id: str, seed: int, device: str, model_dir: Path | None, threads: int, cache_dir: Path,
-        refresh: bool, labs_folder: Path | None) -> None:
+        refresh: bool, force: bool, labs_folder: Path | None) -> None:
     """Run one lab (cached) and print its claims with the measured values."""
     _discover(labs_folder)  # a broken lab file is reported as a sentence before anything runs
     if model_dir is not None and not model_dir.is_dir():
         raise click.ClickException(f"--model {model_dir}: no such directory.")
+    device = runner.resolve_device(device)
     results = runner.run_lab(lab_id, seed=seed, device=device, model_dir=model_dir, threads=threads,
-                             cache_dir=cache_dir, refresh=refresh, labs=labs_folder)
+                             cache_dir=cache_dir, refresh=refresh, labs=labs_folder, progress=_progress,
+                             force=force, starting=lambda: _announce([(lab_id, seed)], device, threads, cache_dir))
     _print_results(results)
     click.echo(f"results: {results['directory']}")
 
@@ -67,16 +77,26 @@ def run(lab_id: str, seed: int, device: str, model_dir: Path | None, threads: in
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to save the model (default: the checkpoint shipped with quizgen).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Override the number of steps.")
-def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int | None) -> None:
-    """Pre-train the in-house base model from scratch and save it with save_pretrained."""
+@click.option("--arch", type=click.Choice(model_module_architectures()), default="gpt2", show_default=True,
+              help="The architecture, at the in-house size (~0.85 M parameters).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Any Hugging Face causal-LM config.json (or a folder holding one) instead of --arch; its "
+                   "vocabulary and special tokens become the world tokenizer's.")
+def pretrain(seed: int, device: str, threads: int, out: Path | None, steps: int | None, arch: str,
+             config_path: Path | None) -> None:
+    """Pre-train a base model from scratch on the labs' world and save it with save_pretrained
+    (by default the in-house GPT-2, into the checkpoint that ships with quizgen)."""
     from quizgen.files import writable_folder
     from quizgen.lab.model import CHECKPOINT_DIR, transformers_quiet
     from quizgen.lab.pretrain import pretrain as run_pretraining
 
     transformers_quiet()
+    if out is None and (arch != "gpt2" or config_path is not None):
+        raise click.ClickException("pass --out DIR: the shipped checkpoint is the in-house GPT-2 (--arch gpt2).")
     out = out or CHECKPOINT_DIR
     writable_folder(out)  # before minutes of training, not after
-    info = run_pretraining(out, seed=seed, threads=threads, device=runner.resolve_device(device), steps=steps)
+    info = run_pretraining(out, seed=seed, threads=threads, device=runner.resolve_device(device), steps=steps,
+                           arch=arch, config_path=config_path)
     click.echo(f"saved to {out}: recall {info['recall']:.3f}, perplexity {info['perplexity']:.2f}, "
                f"{info['run']['tokens_seen']:,} tokens in {info['wall_s']:.0f} s")
 
@@ -99,11 +119,19 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
     labs = _discover(labs_folder)
     failures = 0
     results_by_lab: dict[str, list[dict]] = {}
+    device = runner.resolve_device(device)
+    pending = [(spec.id, seed) for spec in labs.values() for seed in range(seeds)
+               if runner.cached_results(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir,
+                                        labs=labs_folder) is None]
+    estimates = _announce(pending, device, threads, cache_dir)
     for spec in labs.values():
         results_by_lab[spec.id] = []
         for seed in range(seeds):
+            def starting(lab_id=spec.id, seed=seed):
+                _progress(f"{lab_id} (seed {seed}): training, {_about(estimates[lab_id])}")
+
             results = runner.run_lab(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir,
-                                     labs=labs_folder)
+                                     labs=labs_folder, progress=_progress, starting=starting)
             results_by_lab[spec.id].append(results)
             click.echo(f"{spec.id} (seed {seed}, {_how_long(results)})")
             failures += _print_claims(results["claims"])
@@ -115,6 +143,42 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
                f"{len(problems)} problem(s) in {content}.")
     if failures or problems:
         raise click.exceptions.Exit(1)
+
+
+def _progress(line: str) -> None:
+    """What is being trained, as it happens: on stderr, so that stdout keeps the results."""
+    click.echo(line, err=True)
+
+
+def _estimate(lab_id: str, device: str, threads: int, cache_dir: Path) -> float | None:
+    """About how many seconds a run of the lab takes here: the median of earlier runs in the cache."""
+    timings = sorted(cache.earlier_timings(cache_dir, lab_id, device=device, threads=threads))
+    return timings[len(timings) // 2] if timings else None
+
+
+def _about(seconds: float | None) -> str:
+    if seconds is None:
+        return "no earlier run here to go by"
+    return f"about {seconds:.0f} s" if seconds < 90 else f"about {seconds / 60:.0f} minutes"
+
+
+def _announce(pending: list[tuple[str, int]], device: str, threads: int, cache_dir: Path) -> dict:
+    """Say, before any training, what is about to be trained and about how long it takes (from earlier
+    runs in the cache); {lab id: its estimate in seconds, or None}."""
+    estimates = {lab_id: _estimate(lab_id, device, threads, cache_dir) for lab_id, _ in pending}
+    if not pending:
+        return estimates
+    known = [estimates[lab_id] for lab_id, _ in pending if estimates[lab_id] is not None]
+    runs = f"{len(pending)} lab run{'' if len(pending) == 1 else 's'}"
+    if len(known) == len(pending):
+        how_long = f"{_about(sum(known))} (from earlier runs here)"
+    else:
+        how_long = (f"{len(pending) - len(known)} of them never ran here; a lab takes a minute or more on a laptop's "
+                    "two cores" + (f", and the others {_about(sum(known))}" if known else ""))
+    _progress(f"Training small language models for {runs} on {device} with {threads} thread"
+              f"{'' if threads == 1 else 's'}: {how_long}. Results are kept in {cache_dir}, so a run with the "
+              "same settings is not repeated.")
+    return estimates
 
 
 def _discover(folder: Path | None) -> dict:

@@ -21,7 +21,10 @@ REBUILD_COMMAND = "quizgen lab pretrain"
 LOSS_CURVE_POINTS = 150
 
 
-def pretrain(out_dir: Path, *, seed: int, threads: int, device: str, steps: int | None = None) -> dict:
+def pretrain(out_dir: Path, *, seed: int, threads: int, device: str, steps: int | None = None,
+             arch: str = "gpt2", config_path: Path | None = None) -> dict:
+    """Pre-train a model of ``arch`` (or of the config at ``config_path``) from random weights on the
+    world's corpus with PRETRAIN_CONFIG, and save it with its record at ``out_dir``."""
     import torch
 
     from quizgen.lab import cache, data, metrics, model, world
@@ -32,7 +35,14 @@ def pretrain(out_dir: Path, *, seed: int, threads: int, device: str, steps: int 
     started = time.perf_counter()
     tokenizer = world.build_tokenizer()
     lab_data = data.build_lab_data(tokenizer)
-    base = model.LoadedModel(model.random_model(model.gpt2_config(tokenizer), seed), tokenizer, None)
+    if config_path is not None:
+        model_config = model.config_from_file(config_path, tokenizer)
+    else:
+        model_config = model.architecture_config(arch, tokenizer)
+    base = model.LoadedModel(model.random_model(model_config, seed), tokenizer, None)
+    built_in = config_path is None and arch == "gpt2"
+    shape = model.GPT2_SHAPE if built_in else {k: v for k, v in model_config.to_dict().items()
+                                               if k != "transformers_version"}
     run = train(
         base.model, lab_data.pretraining, device=device, pad_id=tokenizer.pad_token_id, desc="pre-training",
         **{k: config[k] for k in ("steps", "lr", "warmup_steps", "min_lr_ratio", "batch_size", "weight_decay", "loss_on", "seed")},
@@ -42,8 +52,9 @@ def pretrain(out_dir: Path, *, seed: int, threads: int, device: str, steps: int 
     info = {
         "config": config,
         "config_hash": cache.settings_hash(
-            config | {"model": model.GPT2_SHAPE, "data_pipeline_version": world.DATA_PIPELINE_VERSION}
+            config | {"model": shape, "data_pipeline_version": world.DATA_PIPELINE_VERSION}
         ),
+        "model_type": model_config.model_type,
         "data_pipeline_version": world.DATA_PIPELINE_VERSION,
         "rebuild_command": REBUILD_COMMAND,
         "parameters": sum(p.numel() for p in base.model.parameters()),

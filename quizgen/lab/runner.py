@@ -212,8 +212,12 @@ def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: 
 
 def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
             model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR,
-            refresh: bool = False, labs: Path | None = None) -> dict:
-    """Run a lab of the folder ``labs`` (or reuse its cached results) and return its results, claims evaluated."""
+            refresh: bool = False, labs: Path | None = None, progress=None, force: bool = False,
+            starting=None) -> dict:
+    """Run a lab of the folder ``labs`` (or reuse its cached results) and return its results, claims evaluated.
+
+    ``progress(line)``, when given, is told of each training run as it ends (the loop itself draws a
+    bar with its ETA on a terminal)."""
     spec = get_lab(lab_id, labs)
     device = resolve_device(device)
     settings = lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir)
@@ -226,7 +230,11 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    context = LabContext(seed=seed, device=device, model_dir=model_dir)
+    context = LabContext(seed=seed, device=device, model_dir=model_dir, progress=progress)
+    if model_dir is not None:
+        context.check_knows_the_world(force=force)
+    if starting is not None:
+        starting()
     metrics = spec.module.run(context)
     claims = [claim.evaluate(metrics).to_json() for claim in spec.claims]
     results = {
@@ -252,13 +260,13 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
 class LabContext:
     """What a lab script works with; every training call uses the run's seed and device."""
 
-    def __init__(self, *, seed: int, device: str, model_dir: str | Path | None):
+    def __init__(self, *, seed: int, device: str, model_dir: str | Path | None, progress=None):
         from quizgen.lab.data import build_lab_data
         from quizgen.lab.model import load_model, transformers_quiet
 
         started = time.perf_counter()
         transformers_quiet()
-        self.seed, self.device, self.model_dir = seed, device, model_dir
+        self.seed, self.device, self.model_dir, self.progress = seed, device, model_dir, progress
         self.base = load_model(model_dir)
         self.tokenizer = self.base.tokenizer
         self.pad_id = self.tokenizer.pad_token_id
@@ -266,6 +274,26 @@ class LabContext:
         self.reference = {k: v.detach().clone() for k, v in self.base.model.state_dict().items()}
         self.figures: dict[str, bytes] = {}
         self.load_s = time.perf_counter() - started
+
+    def check_knows_the_world(self, *, force: bool) -> float:
+        """The model's recall of the world's facts; a QuizgenError, unless ``force``, when it is below
+        MIN_RECALL: fine-tuning a model that never learnt the facts measures nothing the course claims."""
+        from quizgen.lab.metrics import completion_accuracy, score
+        from quizgen.lab.model import MIN_RECALL
+
+        probes = self.data.recall_probes
+        recall = completion_accuracy(score(self.base.model.to(self.device), probes, self.device, self.pad_id), probes)
+        if recall < MIN_RECALL:
+            said = (f"--model {self.model_dir} recalls {recall:.0%} of the facts of the labs' world; the labs "
+                    f"fine-tune a model that knows at least {MIN_RECALL:.0%} of them (the shipped checkpoint "
+                    "knows all but a few), and their claims say nothing about one that does not.")
+            if not force:
+                raise QuizgenError(said + " Pre-train it on the world first: `quizgen lab pretrain --config "
+                                   f"{Path(self.model_dir) / 'config.json'} --out DIR`, then pass --model DIR "
+                                   "(or pass --force to run anyway).")
+            if self.progress is not None:
+                self.progress(f"warning: {said} Running anyway (--force).")
+        return recall
 
     def pretrained(self):
         """A fresh copy of the pre-trained model, on the run's device."""
@@ -284,17 +312,20 @@ class LabContext:
 
     def finetune(self, model, *, desc: str, **settings):
         """Fine-tune on the ~200 instruction/response pairs through the one training loop."""
-        from quizgen.lab.train import train
-
-        return train(model, self.data.finetune_train, seed=self.seed, device=self.device, pad_id=self.pad_id,
-                     desc=desc, **settings)
+        return self._train(model, self.data.finetune_train, desc, settings)
 
     def pretrain_phase(self, model, *, desc: str, **settings):
         """Train on the pre-training corpus through the same loop."""
+        return self._train(model, self.data.pretraining, desc, settings)
+
+    def _train(self, model, sequences, desc: str, settings: dict):
         from quizgen.lab.train import train
 
-        return train(model, self.data.pretraining, seed=self.seed, device=self.device, pad_id=self.pad_id,
-                     desc=desc, **settings)
+        run = train(model, sequences, seed=self.seed, device=self.device, pad_id=self.pad_id, desc=desc, **settings)
+        if self.progress is not None and run.steps:
+            steps = f"{run.steps} step{'' if run.steps == 1 else 's'}"
+            self.progress(f"  {desc}: {steps} in {run.elapsed_s[-1]:.1f} s, last loss {run.losses[-1]:.3g}")
+        return run
 
     def evaluate(self, model) -> dict:
         from quizgen.lab.metrics import evaluate

@@ -50,7 +50,13 @@ def test_response_only_loss_ignores_what_prompt_tokens_predict(tiny_gpt2, tokeni
                    - masked_nll(tiny_gpt2, input_ids, all_labels, positions).item()) > 1e-3
 
 
-def test_packed_rows_train_each_sentence_as_if_alone(tiny_gpt2, lab_data, tokenizer):
+@pytest.mark.parametrize("arch", ["gpt2", "llama", "gpt-neox"])
+def test_packed_rows_train_each_sentence_as_if_alone(arch, lab_data, tokenizer):
+    """For every architecture `lab pretrain --arch` builds: position restarts are sequence boundaries."""
+    from quizgen.lab.model import architecture_config, random_model
+
+    torch.set_num_threads(1)
+    model = random_model(architecture_config(arch, tokenizer), seed=0)
     sequences = lab_data.pretraining[:12]
     input_ids, labels, positions = packed(sequences, tokenizer.pad_token_id, "all", width=64)
     assert input_ids.shape[0] < len(sequences)  # really packed several per row
@@ -58,10 +64,10 @@ def test_packed_rows_train_each_sentence_as_if_alone(tiny_gpt2, lab_data, tokeni
     with torch.no_grad():
         for sequence in sequences:
             alone = torch.tensor([sequence.ids])
-            logits = tiny_gpt2(input_ids=alone).logits[0, :-1]
+            logits = model(input_ids=alone).logits[0, :-1]
             total += torch.nn.functional.cross_entropy(logits, alone[0, 1:], reduction="sum").item()
             count += len(sequence.ids) - 1
-        packed_loss = masked_nll(tiny_gpt2, input_ids, labels, positions).item()
+        packed_loss = masked_nll(model, input_ids, labels, positions).item()
     assert packed_loss == pytest.approx(total / count, abs=1e-5)
 
 
