@@ -48,12 +48,18 @@ def run(lab):
         }
 
     recipe = {name: value for name, value in PRETRAIN_CONFIG.items() if name != "seed"}
-    replay = lab.pretrain_phase(lab.random_init(), desc="pre-training replay", **(recipe | {"steps": REPLAY_STEPS}))
-    metrics["pretraining_replay"] = replay.summary()
 
-    model = lab.pretrained()
-    finetuning = lab.finetune(model, desc="instruction fine-tuning", **FINETUNE)
-    metrics["finetuning"] = lab.evaluate(model) | finetuning.summary() | {
+    def pretraining_replay():
+        return lab.pretrain_phase(lab.random_init(), desc="pre-training replay", **(recipe | {"steps": REPLAY_STEPS}))
+
+    def instruction_finetuning():
+        model = lab.pretrained()
+        return lab.finetune(model, desc="instruction fine-tuning", **FINETUNE), lab.evaluate(model)
+
+    # Both phases train side by side on a CPU, one per core.
+    replay, (finetuning, measured) = lab.parallel([pretraining_replay, instruction_finetuning])
+    metrics["pretraining_replay"] = replay.summary()
+    metrics["finetuning"] = measured | finetuning.summary() | {
         "dataset_tokens": sum(len(s.ids) for s in lab.data.finetune_train),
         "dataset_pairs": len(lab.data.finetune_train),
     }

@@ -1,12 +1,13 @@
-"""The initialization lab's notebook: drift and retention written by the learner, then three runs
-(moderate, aggressive, from random weights) predicted before and measured after."""
+"""The initialization lab's notebook: drift and retention written by the learner, then four runs
+(moderate, aggressive, from random weights, and the aggressive recipe through LoRA) predicted before
+and measured after."""
 
 from quizgen.notebooks.recipe import (
     Measurement, Prediction, Relation, code, exercise, measure, predict, reference_interval, retention_interval,
     text, train,
 )
 
-CONFIG = ("BATCH_SIZE", "WARMUP_STEPS", "LOSS_ON", "MODERATE", "AGGRESSIVE", "RANDOM_INIT")
+CONFIG = ("BATCH_SIZE", "WARMUP_STEPS", "LOSS_ON", "MODERATE", "AGGRESSIVE", "RANDOM_INIT", "LORA_RANK")
 CONFIG_CODE = '''
     def finetune(model, lr, steps, desc):
         """The lab's fine-tuning call: the one training loop, constant learning rate after warm-up."""
@@ -28,6 +29,10 @@ PREDICTIONS = (
     Prediction("random_init_learns_task",
                "True or False: trained from random weights, does the model answer held-out questions (≥ 0.7)?",
                (True, False), lambda m: m["random_init.heldout_accuracy"] >= 0.7, solution=False),
+    Prediction("lora_keeps_recall",
+               "True or False: with the aggressive recipe but only LoRA's adapters trained, does the model keep "
+               "fact recall at 0.8 or more?",
+               (True, False), lambda m: m["lora.recall"] >= 0.8, solution=True),
 )
 
 MEASUREMENTS = (
@@ -49,6 +54,8 @@ MEASUREMENTS = (
                 retention_interval("aggressive", 0.05)),
     Measurement("random_init_heldout_accuracy", "held-out accuracy of the random-init run",
                 'random_init["heldout_accuracy"]', reference_interval("random_init.heldout_accuracy", 0.05)),
+    Measurement("lora_recall", "fact recall after the aggressive recipe through LoRA", 'lora["recall"]',
+                reference_interval("lora.recall", 0.05)),
 )
 
 RELATIONS = (
@@ -59,6 +66,8 @@ RELATIONS = (
     Relation("the aggressive run retains less knowledge than the moderate run",
              "0 <= m['aggressive_retention'] < m['moderate_retention'] <= 1",
              ("moderate_retention", "aggressive_retention")),
+    Relation("LoRA keeps more fact recall than the same recipe training every weight",
+             "m['lora_recall'] > m['aggressive_recall']", ("aggressive_recall", "lora_recall")),
     Relation("recall and accuracies are fractions between 0 and 1",
              "all(0 <= m[n] <= 1 for n in ('moderate_recall', 'aggressive_recall', 'random_init_heldout_accuracy'))",
              ("moderate_recall", "aggressive_recall", "random_init_heldout_accuracy")),
@@ -100,5 +109,19 @@ CELLS = (
         random_init = lab.evaluate(random_model)
         print(f"random init: held-out accuracy {random_init['heldout_accuracy']:.3f} "
               f"(chance: {lab.data.chance_accuracy:.3f})")'''),
+    text("""\
+        ## The aggressive recipe again, through LoRA
+
+        LoRA freezes θ̂ and trains a small low-rank update of every linear layer instead: the same learning
+        rate and steps as the aggressive run, but far fewer weights that can move."""),
+    train('''\
+        from quizgen.lab import remedies
+
+        lora_model = remedies.with_lora(lab.pretrained(), LORA_RANK, lab.seed)
+        print(f"LoRA trains {remedies.trainable_parameters(lora_model):,} of "
+              f"{sum(p.numel() for p in lab.base.model.parameters()):,} parameters")
+        lora_run = finetune(lora_model, desc="LoRA", **AGGRESSIVE)
+        lora = lab.evaluate(remedies.merged(lora_model))
+        print(f"LoRA: recall {lora['recall']:.3f}, held-out accuracy {lora['heldout_accuracy']:.3f}")'''),
     measure(),
 )

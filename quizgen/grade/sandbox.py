@@ -33,7 +33,7 @@ from pathlib import Path
 
 from quizgen.grade import jail, untrusted
 from quizgen.grade.jail import Isolation, probe_isolation  # noqa: F401 - part of this module's interface
-from quizgen.lab.runner import DEFAULT_THREADS
+from quizgen.lab.runner import TRAINING_THREADS
 
 BOOT = Path(__file__).with_name("boot.py")
 
@@ -70,7 +70,7 @@ class Limits:
     file_bytes: int = 256 * 2**20
     open_files: int = 512
     tmp_bytes: int = 256 * 2**20
-    threads: int = DEFAULT_THREADS  # the reference run's, so that numbers compare
+    threads: int = TRAINING_THREADS  # what each arm of the reference run trains on, so that numbers compare
     call_timeout: float = 10.0  # one call of a learner's function on one unseen input
     grace: float = 5.0  # after an interrupt, before the sandbox is killed
 

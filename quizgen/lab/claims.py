@@ -66,6 +66,22 @@ class Condition:
         return COMPARISONS[self.op](left, self.factor * right)
 
 
+    def margin(self, values: dict[str, float | str | None]) -> float | None:
+        """How far the condition is from failing, in the left side's units (negative: it fails by that
+        much); None for text, equality or a value not measured."""
+        right = float(self.right) if _is_number(self.right) else values.get(self.right)
+        left = values.get(self.left)
+        if self.op == "==" or not all(isinstance(v, (int, float)) for v in (left, right)):
+            return None
+        bound = self.factor * right
+        return left - bound if self.op in (">=", ">") else bound - left
+
+    def bound(self, values: dict[str, float | str | None]) -> float | None:
+        """The number the left side is compared with (the right side, scaled)."""
+        right = float(self.right) if _is_number(self.right) else values.get(self.right)
+        return self.factor * right if isinstance(right, (int, float)) else None
+
+
 def _is_number(text: str) -> bool:
     return re.fullmatch(_NUMBER, text) is not None
 

@@ -135,6 +135,8 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
             results_by_lab[spec.id].append(results)
             click.echo(f"{spec.id} (seed {seed}, {_how_long(results)})")
             failures += _print_claims(results["claims"])
+        if seeds > 1:
+            _print_margins(spec, results_by_lab[spec.id])
     problems = metric_problems(course, results_by_lab) if course else []
     for problem in problems:
         click.echo(str(problem), err=True)
@@ -200,6 +202,27 @@ def _print_claims(claims: list[dict]) -> int:
         measured = ", ".join(f"{name} = {_shown(value)}" for name, value in claim["values"].items())
         click.echo(f"       measured: {measured}")
     return failed
+
+
+def _print_margins(spec, runs: list[dict]) -> None:
+    """Per claim, each condition at its worst over the seeds: the value, the bound and the margin left."""
+    click.echo(f"{spec.id}: each condition at its worst over {len(runs)} seeds")
+    for claim in spec.claims:
+        values = [{r["name"]: r for r in results["claims"]}[claim.name]["values"] for results in runs]
+        click.echo(f"  {claim.name}")
+        for condition in claim.conditions:
+            margins = [(condition.margin(v), results["seed"], v) for v, results in zip(values, runs)]
+            numeric = [m for m in margins if m[0] is not None]
+            if not numeric:
+                held = all(all(v.get(n) is not None for n in condition.metric_names()) and condition.holds(v)
+                           for v in values)
+                click.echo(f"       {condition.text}: {'holds on every seed' if held else 'fails on some seed'}")
+                continue
+            margin, seed, worst = min(numeric, key=lambda m: m[0])
+            bound = condition.bound(worst)
+            relative = f", {margin / abs(bound):+.0%} of the bound" if bound else ""
+            click.echo(f"       {condition.text}: worst {condition.left} = {_shown(worst[condition.left])} "
+                       f"(seed {seed}) against {_shown(bound)}: margin {margin:+.4g}{relative}")
 
 
 def _shown(value) -> str:

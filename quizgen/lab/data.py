@@ -95,6 +95,14 @@ class LabData:
     finetune_heldout: list[Sequence]  # the same questions about the held-out entities
     general_heldout: list[Sequence]  # fresh general text: the perplexity set
     chance_accuracy: float
+    # Indices into finetune_heldout of the questions about half of the held-out people: a validation
+    # split (early stopping); the other indices are its test split.
+    validation: tuple[int, ...] = ()
+
+    @property
+    def test(self) -> tuple[int, ...]:
+        chosen = set(self.validation)
+        return tuple(i for i in range(len(self.finetune_heldout)) if i not in chosen)
 
 
 def build_lab_data(tokenizer) -> LabData:
@@ -106,4 +114,5 @@ def build_lab_data(tokenizer) -> LabData:
         finetune_heldout=encode(tokenizer, the_world.heldout_questions()),
         general_heldout=encode(tokenizer, world.heldout_general_text()),
         chance_accuracy=the_world.chance_accuracy(),
+        validation=the_world.validation_indices(),
     )

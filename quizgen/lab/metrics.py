@@ -102,6 +102,17 @@ def relative_drift(model, reference: dict) -> tuple[float, dict[str, float]]:
     return total, per_layer
 
 
+def subset(scored: Scored, sequences: list[Sequence], indices) -> tuple[Scored, list[Sequence]]:
+    return (Scored([scored.logprobs[i] for i in indices], [scored.is_argmax[i] for i in indices]),
+            [sequences[i] for i in indices])
+
+
+def validation_nll(model, data: LabData, device: str = "cpu", pad_id: int = 0) -> float:
+    """−mean log Pr of the responses to the validation questions: what early stopping watches."""
+    questions = [data.finetune_heldout[i] for i in data.validation]
+    return response_nll_per_token(score(model, questions, device, pad_id), questions)
+
+
 def evaluate(model, data: LabData, reference: dict | None, device: str = "cpu", pad_id: int = 0) -> dict:
     """Every per-arm metric except the ones the loop reports (loss curve, tokens, wall time)."""
     def scored(sequences):
@@ -119,6 +130,9 @@ def evaluate(model, data: LabData, reference: dict | None, device: str = "cpu", 
         "heldout_logprob": sum(heldout_logprobs) / len(heldout_logprobs),
         "train_response_nll": response_nll_per_token(train_pairs, data.finetune_train),
     }
+    if data.validation:  # the held-out questions in their two halves (early stopping uses the first)
+        metrics["validation_nll"] = response_nll_per_token(*subset(heldout, data.finetune_heldout, data.validation))
+        metrics["test_accuracy"] = completion_accuracy(*subset(heldout, data.finetune_heldout, data.test))
     if reference is not None:
         metrics["relative_drift"], metrics["drift_per_layer"] = relative_drift(model, reference)
     return metrics

@@ -67,14 +67,24 @@ def recall_vs_drift(points: list[dict], title: str) -> bytes:
     return _png(fig)
 
 
-def alpha_sweep(points: list[dict], title: str) -> bytes:
-    """Interpolating θ = (1−α)·θ_pre-trained + α·θ_aggressive."""
+def alpha_sweep(points: list[dict], title: str, end: str = "aggressive") -> bytes:
+    """Interpolating θ = (1−α)·θ_pre-trained + α·θ_end (the aggressive model, or WiSE-FT's fine-tuned one)."""
     fig, ax = _figure()
     alphas = [p["alpha"] for p in points]
     ax.plot(alphas, [p["recall"] for p in points], "o-", label="fact recall")
     ax.plot(alphas, [p["heldout_accuracy"] for p in points], "s-", label="held-out task accuracy")
     ax.plot(alphas, [p["train_accuracy"] for p in points], "^-", label="training task accuracy")
-    ax.set(xlabel="α (0 = pre-trained, 1 = aggressive)", ylabel="share correct", ylim=(0, 1.05), title=title)
+    ax.set(xlabel=f"α (0 = pre-trained, 1 = {end})", ylabel="share correct", ylim=(0, 1.05), title=title)
+    ax.legend()
+    return _png(fig)
+
+
+def validation_curve(steps: list[int], losses: list[float], stopped_at: int, title: str) -> bytes:
+    """Early stopping: the validation loss at each look, and the step whose weights are kept."""
+    fig, ax = _figure()
+    ax.plot(steps, losses, "o-", label="validation loss (half of the held-out people)")
+    ax.axvline(stopped_at, color="grey", linestyle="--", label=f"kept: step {stopped_at}")
+    ax.set(xlabel="step", ylabel="mean −log Pr per response token", title=title)
     ax.legend()
     return _png(fig)
 

@@ -37,8 +37,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ENGINE_DIR = Path(__file__).parent
 # Modules whose code changes what a lab measures; their source is part of every cache key.
-ENGINE_MODULES = ("world", "data", "model", "train", "metrics", "claims", "runner", "plots", "pretrain")
+ENGINE_MODULES = ("world", "data", "model", "train", "metrics", "claims", "runner", "plots", "pretrain", "remedies")
+# How many arms of a lab train at once on a CPU, each in its own forked process (--threads). Each arm
+# trains on TRAINING_THREADS torch threads: at the labs' batch sizes a second thread bought nothing
+# (89.7 vs 97.0 ms a step on 2 cores), while two arms side by side take half the time. It also makes a
+# lab's numbers the same for any --threads, and a notebook's (which trains in its kernel, on one thread)
+# the same as the course's reference run.
 DEFAULT_THREADS = 2
+TRAINING_THREADS = 1
 
 
 LAB_FILE = "lab.py"
@@ -183,15 +189,15 @@ def _engine_source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def lab_settings(spec: LabSpec, *, seed: int, device: str, threads: int, model_dir: str | Path | None) -> dict:
-    """Every setting that can change a lab's results (the cache adds data pipeline and libraries)."""
+def lab_settings(spec: LabSpec, *, seed: int, device: str, model_dir: str | Path | None) -> dict:
+    """Every setting that can change a lab's results (the cache adds data pipeline and libraries); not
+    the thread count, which changes how many arms run at once, not what each computes."""
     return {
         "lab": spec.id,
         "lab_source": hashlib.sha256(spec.path.read_bytes()).hexdigest()[:16],
         "config": spec.config,
         "seed": seed,
         "device": device,
-        "threads": threads,
         "model": model_fingerprint(model_dir),
         "engine_source": _engine_source_hash(),
     }
@@ -205,7 +211,7 @@ def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: 
     For renderers: `results["directory"]` holds results.json and the PNGs named in `results["plots"]`.
     """
     spec = get_lab(lab_id, labs)
-    key = cache.cache_key(lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir))
+    key = cache.cache_key(lab_settings(spec, seed=seed, device=device, model_dir=model_dir))
     hit = cache.load(cache_dir, lab_id, key)
     return None if hit is None else hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
 
@@ -220,7 +226,7 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
     bar with its ETA on a terminal)."""
     spec = get_lab(lab_id, labs)
     device = resolve_device(device)
-    settings = lab_settings(spec, seed=seed, device=device, threads=threads, model_dir=model_dir)
+    settings = lab_settings(spec, seed=seed, device=device, model_dir=model_dir)
     key = cache.cache_key(settings)
     if not refresh and (hit := cache.load(cache_dir, lab_id, key)) is not None:
         return hit | {"cached": True, "directory": str(cache.result_dir(cache_dir, lab_id, key))}
@@ -228,9 +234,9 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
 
     import torch
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(TRAINING_THREADS)
     started = time.perf_counter()
-    context = LabContext(seed=seed, device=device, model_dir=model_dir, progress=progress)
+    context = LabContext(seed=seed, device=device, model_dir=model_dir, progress=progress, workers=threads)
     if model_dir is not None:
         context.check_knows_the_world(force=force)
     if starting is not None:
@@ -257,16 +263,32 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
     return results | {"cached": False, "directory": str(directory)}
 
 
+_jobs: list | None = None  # what LabContext.parallel's forked workers run: inherited, never pickled
+
+
+def _run_job(index: int):
+    """In a forked worker: one job of LabContext.parallel, on TRAINING_THREADS threads and without a
+    progress bar of its own (the parent draws one for all; each training run still says when it ends)."""
+    import torch
+
+    from quizgen.lab import train
+
+    torch.set_num_threads(TRAINING_THREADS)
+    train.PROGRESS_BARS = False
+    return index, _jobs[index]()
+
+
 class LabContext:
     """What a lab script works with; every training call uses the run's seed and device."""
 
-    def __init__(self, *, seed: int, device: str, model_dir: str | Path | None, progress=None):
+    def __init__(self, *, seed: int, device: str, model_dir: str | Path | None, progress=None, workers: int = 1):
         from quizgen.lab.data import build_lab_data
         from quizgen.lab.model import load_model, transformers_quiet
 
         started = time.perf_counter()
         transformers_quiet()
         self.seed, self.device, self.model_dir, self.progress = seed, device, model_dir, progress
+        self.workers = workers
         self.base = load_model(model_dir)
         self.tokenizer = self.base.tokenizer
         self.pad_id = self.tokenizer.pad_token_id
@@ -274,6 +296,32 @@ class LabContext:
         self.reference = {k: v.detach().clone() for k, v in self.base.model.state_dict().items()}
         self.figures: dict[str, bytes] = {}
         self.load_s = time.perf_counter() - started
+
+    def parallel(self, jobs: list) -> list:
+        """[job() for job in jobs], with up to ``workers`` jobs at once in forked processes on a CPU (one
+        after the other on a GPU, or with one worker). Jobs are a lab's independent arms: each seeds its
+        own randomness from the run's seed and trains on TRAINING_THREADS threads, so the results do not
+        depend on how many run at once or in which order. A job's exception is raised here."""
+        global _jobs
+        import multiprocessing
+
+        workers = min(self.workers, len(jobs))
+        if workers < 2 or self.device != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
+            return [job() for job in jobs]
+        from tqdm.auto import tqdm
+
+        results: list = [None] * len(jobs)
+        _jobs = jobs
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool, \
+                    tqdm(total=len(jobs), desc=f"{workers} arms at a time", unit="arm", leave=False,
+                         disable=None) as bar:
+                for index, value in pool.imap_unordered(_run_job, range(len(jobs))):
+                    results[index] = value
+                    bar.update()
+        finally:
+            _jobs = None
+        return results
 
     def check_knows_the_world(self, *, force: bool) -> float:
         """The model's recall of the world's facts; a QuizgenError, unless ``force``, when it is below
@@ -311,7 +359,10 @@ class LabContext:
         return model
 
     def finetune(self, model, *, desc: str, **settings):
-        """Fine-tune on the ~200 instruction/response pairs through the one training loop."""
+        """Fine-tune on the ~200 instruction/response pairs through the one training loop; with
+        ``replay_per_step``, that many pre-training sentences join each batch."""
+        if settings.get("replay_per_step"):
+            settings = settings | {"replay": self.data.pretraining}
         return self._train(model, self.data.finetune_train, desc, settings)
 
     def pretrain_phase(self, model, *, desc: str, **settings):
@@ -333,6 +384,11 @@ class LabContext:
         started = time.perf_counter()
         metrics = evaluate(model, self.data, self.reference, self.device, self.pad_id)
         return metrics | {"eval_wall_s": time.perf_counter() - started}
+
+    def validation_nll(self, model) -> float:
+        from quizgen.lab.metrics import validation_nll
+
+        return validation_nll(model, self.data, self.device, self.pad_id)
 
     def pretraining_record(self) -> dict | None:
         """What `quizgen lab pretrain` recorded about the checkpoint in use (None for other models)."""

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from quizgen.lab.data import Sequence, packed
 
+PROGRESS_BARS = True  # a bar with ETA per run on a terminal; off in LabContext.parallel's workers
+
 
 @dataclass
 class TrainRun:
@@ -36,6 +38,25 @@ class TrainRun:
             "target_tokens": self.target_tokens[steps - 1] if steps else 0,
             "train_wall_s": self.elapsed_s[steps - 1] if steps else 0.0,
         }
+
+
+def stacked(first, second, pad_id: int):
+    """Two packed (input_ids, labels, position_ids) triples as one batch, the narrower padded."""
+    import torch
+
+    width = max(first[0].shape[1], second[0].shape[1])
+
+    def widened(triple):
+        input_ids, labels, position_ids = triple
+        extra = width - input_ids.shape[1]
+        if not extra:
+            return triple
+        rows = input_ids.shape[0]
+        tail = torch.arange(extra).expand(rows, extra)  # a padding segment of its own, as in packed()
+        return (torch.cat([input_ids, torch.full((rows, extra), pad_id)], 1),
+                torch.cat([labels, torch.full((rows, extra), -100)], 1), torch.cat([position_ids, tail], 1))
+
+    return tuple(torch.cat(pair) for pair in zip(widened(first), widened(second)))
 
 
 def masked_nll(model, input_ids, labels, position_ids=None):
@@ -74,6 +95,9 @@ def train(
     pack_width: int = 64,
     snapshot_steps: tuple[int, ...] = (),
     desc: str = "training",
+    penalty=None,
+    replay: list[Sequence] = (),
+    replay_per_step: int = 0,
 ) -> TrainRun:
     """Minimise the mean −log Pr of the target tokens of `sequences` with AdamW.
 
@@ -81,36 +105,47 @@ def train(
     Each step takes `batch_size` sequences, drawn in shuffled epochs decided by `seed`; the learning
     rate warms up linearly for `warmup_steps`, then follows a cosine down to min_lr_ratio·lr
     (min_lr_ratio=1 keeps it constant). `snapshot_steps` keeps a copy of the weights after those steps.
+
+    Only parameters that require a gradient are trained (LoRA freezes the rest). `penalty(model)`, when
+    given, is added to the loss (L2-SP's pull towards θ̂); the recorded losses are the mean −log Pr alone.
+    `replay_per_step` sequences of `replay` (pre-training text, loss on every token) join each batch:
+    data mixing, the loss averaged over the target tokens of both.
     """
     import torch
     from tqdm.auto import tqdm
 
     torch.manual_seed(seed)
     batch_order = torch.Generator().manual_seed(seed)
+    replay_order = torch.Generator().manual_seed(seed + 1)
     model.to(device).train()
+    trained = [p for p in model.parameters() if p.requires_grad]
     # The fused kernel is many times faster than the per-tensor loop on CPU for a model this small.
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True
-    )
+    optimizer = torch.optim.AdamW(trained, lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True)
 
     losses, snapshots, tokens_seen, target_tokens, elapsed_s = [], {}, [], [], []
     queue = torch.empty(0, dtype=torch.long)
     started = time.perf_counter()
-    progress = tqdm(range(steps), desc=desc, leave=False, disable=None)
+    progress = tqdm(range(steps), desc=desc, leave=False, disable=None if PROGRESS_BARS else True)
     for step in progress:
         # Epochs of shuffled examples, so every example is seen equally often.
         while len(queue) < batch_size:
             queue = torch.cat([queue, torch.randperm(len(sequences), generator=batch_order)])
         batch, queue = [sequences[i] for i in queue[:batch_size].tolist()], queue[batch_size:]
-        input_ids, labels, position_ids = (t.to(device) for t in packed(batch, pad_id, loss_on, pack_width))
+        rows = packed(batch, pad_id, loss_on, pack_width)
+        if replay_per_step:
+            mixed = [replay[i] for i in torch.randint(len(replay), (replay_per_step,), generator=replay_order).tolist()]
+            rows = stacked(rows, packed(mixed, pad_id, "all", pack_width), pad_id)
+            batch = batch + mixed
+        input_ids, labels, position_ids = (t.to(device) for t in rows)
 
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, steps, lr, warmup_steps, min_lr_ratio)
         loss = masked_nll(model, input_ids, labels, position_ids)
+        objective = loss if penalty is None else loss + penalty(model)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         if grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            torch.nn.utils.clip_grad_norm_(trained, grad_clip)
         optimizer.step()
 
         losses.append(loss.item())

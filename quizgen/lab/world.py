@@ -124,13 +124,27 @@ class World:
                     pairs.append(self.question(fact))
         return pairs
 
+    def heldout_facts(self) -> list[Fact]:
+        return [f for f in self.facts if f.entity not in self.training_entities]
+
     def heldout_questions(self) -> list[TextExample]:
         """Every question about the held-out entities: answering needs knowledge from pre-training."""
-        return [self.question(f) for f in self.facts if f.entity not in self.training_entities]
+        return [self.question(f) for f in self.heldout_facts()]
+
+    def validation_entities(self) -> frozenset[str]:
+        """Half of the held-out entities (every other one): early stopping watches its questions, and the
+        other half is the test set it never saw."""
+        heldout = [e for e in self.entities if e not in self.training_entities]
+        return frozenset(heldout[::2])
+
+    def validation_indices(self) -> tuple[int, ...]:
+        """Which of heldout_questions() are about the validation entities."""
+        half = self.validation_entities()
+        return tuple(i for i, fact in enumerate(self.heldout_facts()) if fact.entity in half)
 
     def chance_accuracy(self) -> float:
         """Accuracy of guessing a value of the right relation uniformly, averaged over held-out questions."""
-        heldout = [f for f in self.facts if f.entity not in self.training_entities]
+        heldout = self.heldout_facts()
         return sum(1 / len(RELATIONS[f.relation]["values"]) for f in heldout) / len(heldout)
 
 

@@ -32,7 +32,7 @@ SETUP_SOURCE = '''\
 # The lab engine, the shipped pre-trained model θ̂ and its data. SEED and the thread count are those of
 # the course's reference run: keep them, and your numbers can be compared with the course's.
 try:
-    from quizgen.lab.runner import DEFAULT_THREADS, LabContext  # first: it sets how torch's threads wait
+    from quizgen.lab.runner import TRAINING_THREADS, LabContext  # first: it sets how torch's threads wait
     from quizgen.notebooks import checks
 
     import torch
@@ -42,7 +42,7 @@ except ModuleNotFoundError as missing:
 
 SEED = 0
 torch.manual_seed(SEED)
-torch.set_num_threads(DEFAULT_THREADS)
+torch.set_num_threads(TRAINING_THREADS)
 lab = LabContext(seed=SEED, device="cpu", model_dir=None)
 ANSWERS, PREDICTIONS, MEASURED = {}, {}, {}'''
 

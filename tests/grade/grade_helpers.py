@@ -49,7 +49,7 @@ def store_reference(cache_dir: Path, lab: str) -> dict:
     from quizgen.lab import cache, runner
 
     spec = runner.get_lab(lab)
-    settings = runner.lab_settings(spec, seed=0, device="cpu", threads=runner.DEFAULT_THREADS, model_dir=None)
+    settings = runner.lab_settings(spec, seed=0, device="cpu", model_dir=None)
     key = cache.cache_key(settings)
     results = {"lab": lab, "key": key, "config_hash": cache.settings_hash(spec.config), "settings": settings,
                "seed": 0, "threads": runner.DEFAULT_THREADS, "metrics": REFERENCE_METRICS[lab], "claims": [],

@@ -76,3 +76,19 @@ def test_unreadable_conditions_are_refused_when_the_lab_is_written(text):
 def test_a_claim_needs_a_condition():
     with pytest.raises(ValueError, match="no condition"):
         Claim("c", "d")
+
+
+@pytest.mark.parametrize("text, margin, bound", [
+    ("moderate.recall >= 0.85", 0.95 - 0.85, 0.85),
+    ("aggressive.recall <= 0.4", 0.4 - 0.2, 0.4),
+    ("aggressive.relative_drift >= 5 * moderate.relative_drift", 0.5 - 5 * 0.04, 5 * 0.04),
+    ("aggressive.recall > moderate.recall", 0.2 - 0.95, 0.95),  # fails: the margin is negative
+    ("moderate.loop == aggressive.loop", None, None),
+])
+def test_a_condition_says_how_far_it_is_from_failing(text, margin, bound):
+    claim = Claim("c", "d", text)
+    values = claim.evaluate(METRICS).values
+    condition = claim.conditions[0]
+    assert condition.margin(values) == (pytest.approx(margin) if margin is not None else None)
+    assert condition.bound(values) == (pytest.approx(bound) if bound is not None else None)
+    assert condition.margin({}) is None  # not measured

@@ -20,7 +20,8 @@ from paths import ROOT  # noqa: E402
 REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
-    "initialization": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)"},
+    "initialization": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)",
+                       r"EARLY_STOPPING_EVERY = 10": "EARLY_STOPPING_EVERY = 2"},
     "sft-objective": {r"STEPS = 300": "STEPS = 3"},
     "ift-vs-pretraining": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},
 }
@@ -155,9 +156,22 @@ def test_a_tokenizer_without_an_end_of_sequence_token_is_a_plain_sentence(tmp_pa
         f"Error: The tokenizer in {tiny_llama_dir} has no end-of-sequence token: the labs end every answer with one")
 
 
+@pytest.mark.parametrize("lab_id", sorted(TINY))
+def test_lab_results_are_the_same_for_any_thread_count(tiny_labs, tiny_llama_dir, lab_id):
+    """--threads is how many arms train at once (forked workers), not how each computes."""
+    def metrics(threads):
+        results = runner.run_lab(lab_id, model_dir=tiny_llama_dir, threads=threads, cache_dir=tiny_labs / f"t{threads}",
+                                 labs=tiny_labs / "labs", force=True)
+        assert results["threads"] == threads and not results["cached"]
+        return json.dumps(_without_timings(results["metrics"]), sort_keys=True)
+    assert metrics(1) == metrics(2) == metrics(3)
+
+
 def _without_timings(value):
     if isinstance(value, dict):
         return {k: _without_timings(v) for k, v in value.items() if not k.endswith("wall_s")}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -132,3 +133,71 @@ def test_snapshots_are_the_weights_at_that_step(tiny_gpt2, lab_data, tokenizer):
     assert all(torch.equal(run.snapshots[6][name], final[name]) for name in final)
     assert not all(torch.equal(run.snapshots[3][name], final[name]) for name in final)
     assert math.isfinite(run.losses[-1])
+
+
+def test_a_penalty_is_optimised_but_the_recorded_loss_is_the_nll_alone(tiny_gpt2, lab_data, tokenizer):
+    from quizgen.lab import remedies
+
+    reference = {k: v.detach().clone() for k, v in tiny_gpt2.named_parameters()}
+    pairs = lab_data.finetune_train[:16]
+    free = copy.deepcopy(tiny_gpt2)
+    run_free = train(free, pairs, steps=20, lr=1e-2, batch_size=16, pad_id=tokenizer.pad_token_id)
+    run_held = train(tiny_gpt2, pairs, steps=20, lr=1e-2, batch_size=16, pad_id=tokenizer.pad_token_id,
+                     penalty=remedies.l2_sp(reference, 10.0))
+
+    def drift(model):
+        return sum((p - reference[n]).square().sum().item() for n, p in model.named_parameters()) ** 0.5
+    assert drift(tiny_gpt2) < 0.5 * drift(free)  # L2-SP pulls towards the reference
+    assert run_held.losses[0] == pytest.approx(run_free.losses[0])  # step 0: same weights, the NLL alone
+
+
+def test_replay_mixes_pretraining_sentences_into_every_batch_with_loss_on_every_token(tiny_gpt2, lab_data, tokenizer):
+    pairs, replay = lab_data.finetune_train[:8], lab_data.pretraining[:50]
+    run = train(tiny_gpt2, pairs, steps=3, lr=1e-3, batch_size=8, pad_id=tokenizer.pad_token_id,
+                replay=replay, replay_per_step=4)
+    pair_tokens = sum(len(s.ids) for s in pairs)
+    assert pair_tokens * 3 < run.tokens_seen[-1] <= pair_tokens * 3 + 3 * 4 * max(len(s.ids) for s in replay)
+    response_targets = sum(len(s.ids) - s.prompt_len for s in pairs)
+    assert run.target_tokens[-1] > 3 * response_targets  # the replayed sentences' tokens are targets too
+
+
+def test_stacked_batches_keep_each_sentence_alone(tiny_gpt2, lab_data, tokenizer):
+    from quizgen.lab.train import stacked
+
+    first = packed(lab_data.finetune_train[:6], tokenizer.pad_token_id, "response")
+    second = packed(lab_data.pretraining[:9], tokenizer.pad_token_id, "all")
+    input_ids, labels, positions = stacked(first, second, tokenizer.pad_token_id)
+    assert input_ids.shape[0] == first[0].shape[0] + second[0].shape[0]
+    with torch.no_grad():
+        together = masked_nll(tiny_gpt2, input_ids, labels, positions).item()
+        parts = [(masked_nll(tiny_gpt2, *t).item(), int((t[1] != -100).sum())) for t in (first, second)]
+    assert together == pytest.approx(sum(l * n for l, n in parts) / sum(n for _, n in parts), abs=1e-5)
+
+
+def test_lora_trains_only_its_adapters_and_starts_as_the_pretrained_model(tiny_gpt2, lab_data, tokenizer):
+    from quizgen.lab import remedies
+
+    before = {k: v.detach().clone() for k, v in tiny_gpt2.state_dict().items()}
+    pairs = lab_data.finetune_train[:16]
+    input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response")
+    with torch.no_grad():
+        start = masked_nll(tiny_gpt2, input_ids, labels, positions).item()
+    adapted = remedies.with_lora(tiny_gpt2, rank=2, seed=0)
+    with torch.no_grad():
+        assert masked_nll(adapted, input_ids, labels, positions).item() == pytest.approx(start, abs=1e-6)
+    assert 0 < remedies.trainable_parameters(adapted) < 0.3 * sum(p.numel() for p in adapted.parameters())
+    run = train(adapted, pairs, steps=20, lr=1e-2, batch_size=16, pad_id=tokenizer.pad_token_id)
+    assert run.losses[-1] < run.losses[0]
+    merged = remedies.merged(adapted)
+    assert set(merged.state_dict()) == set(before)
+    # Frozen: every pre-trained tensor outside the adapted layers is unchanged; the adapted ones moved.
+    changed = {k for k, v in merged.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed and all(k.endswith("weight") and ".h." in k for k in changed)
+
+
+def test_early_stopping_keeps_the_lowest_validation_loss_and_the_earliest_on_a_tie():
+    from quizgen.lab.remedies import best_step, interpolated
+
+    assert best_step({10: 0.5, 20: 0.3, 30: 0.3, 40: 0.9}) == 20
+    theta_hat, theta_ft = {"w": torch.tensor([0.0, 2.0])}, {"w": torch.tensor([4.0, 2.0])}
+    assert torch.equal(interpolated(theta_hat, theta_ft, 0.25)["w"], torch.tensor([1.0, 2.0]))
