@@ -1,135 +1,166 @@
-"""How fast one lab runs: every arm, from the shipped checkpoint, on CPU with 2 threads by default.
+"""How fast the labs run: every lab, all arms, from the shipped checkpoint, as a user runs them.
 
-    python benchmarks/lab_speed.py [--lab initialization] [--repeats 3] [--threads 2] [--device cpu]
+    python benchmarks/lab_speed.py [--repeats 3] [--threads 2] [--device cpu] [--busy-lab sft-objective]
 
-Reports the median wall time of the whole lab (cache bypassed), the process's peak RSS, training
-throughput in tokens/s, and achieved GFLOP/s (6 · parameters · tokens / training seconds) as a share of
-a large fp32 matmul's GFLOP/s measured in the same run. Also measures a short burst of the
-pre-training recipe, whose larger batches use the hardware better. Writes benchmarks/out/lab_speed.json.
+Three figures (issue 13), in one run:
+
+1. **Wall seconds per lab** (median of --repeats fresh `quizgen lab run ID --refresh` processes, seeds
+   0.., cache bypassed) and the **peak RSS** of each lab's process tree (the lab and its forked arm
+   workers, summed: shared pages count once per process, so it is an upper bound). Target: <= 30 s a lab
+   on 2 quiet cores, <= 1.5 GB.
+2. **Training speed as a share of a matmul**: the aggressive fine-tuning recipe, trained here on the
+   one thread an arm trains on, as 6 · parameters · tokens per second, against a 2048² fp32 matmul on
+   that one thread in the same process. Target: >= 50%.
+3. **Busy/quiet ratio**: --busy-lab once more beside two processes that keep both cores busy, against its
+   quiet median. Target: <= 2.5x.
+
+Writes benchmarks/out/lab_speed.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import resource
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import record
 
+QUIZGEN = [sys.executable, "-m", "quizgen"]
+BUSY = "import time\nwhile True:\n    sum(i * i for i in range(10_000))\n"
 
-def matmul_gflops(device: str, size: int = 2048, repeats: int = 10) -> float:
+
+def tree_rss_mb(pid: int) -> float:
+    """The summed RSS of ``pid`` and its descendants, from /proc (0 once they are gone)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        child = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(child)
+        rss[child] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack += children.get(current, [])
+    return total / 1024
+
+
+def timed_lab(lab_id: str, seed: int, threads: int, device: str) -> tuple[float, float, str]:
+    """(wall seconds, peak tree RSS in MB, stdout) of one fresh `quizgen lab run`."""
+    with tempfile.TemporaryDirectory() as cache:
+        command = QUIZGEN + ["lab", "run", lab_id, "--refresh", "--seed", str(seed), "--threads", str(threads),
+                             "--device", device, "--cache-dir", cache]
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        peak = [0.0]
+
+        def watch():
+            while process.poll() is None:
+                peak[0] = max(peak[0], tree_rss_mb(process.pid))
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        out = process.communicate()[0]
+        wall = time.perf_counter() - started
+        watcher.join()
+    if process.returncode != 0:
+        sys.exit(f"quizgen lab run {lab_id} failed:\n{out[-2000:]}")
+    return wall, peak[0], out
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 10) -> float:
     import torch
 
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
+    a, b = torch.randn(size, size), torch.randn(size, size)
     for _ in range(2):
         a @ b
-    sync(device)
     started = time.perf_counter()
     for _ in range(repeats):
         a @ b
-    sync(device)
     return 2 * size**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
-def sync(device: str) -> None:
+def training_share(steps: int) -> dict:
+    """The initialization lab's aggressive recipe for ``steps`` steps, on the one thread an arm trains on."""
     import torch
 
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    from quizgen.lab import runner
 
-
-def record_training_runs():
-    """Wrap the one training loop so that every run a lab makes is measured."""
-    from quizgen.lab import train as train_module
-
-    runs = []
-    original = train_module.train
-
-    def measured(model, sequences, **settings):
-        parameters = sum(p.numel() for p in model.parameters())
-        run = original(model, sequences, **settings)
-        runs.append({"parameters": parameters, "tokens": run.tokens_seen[-1], "seconds": run.elapsed_s[-1]})
-        return run
-
-    train_module.train = measured
-    return runs
-
-
-def throughput(runs: list[dict], peak: float) -> dict:
-    tokens = sum(r["tokens"] for r in runs)
-    seconds = sum(r["seconds"] for r in runs)
-    flops = sum(6 * r["parameters"] * r["tokens"] for r in runs)
-    return {
-        "training_tokens": tokens,
-        "training_s": seconds,
-        "tokens_per_s": tokens / seconds,
-        "achieved_gflops": flops / seconds / 1e9,
-        "share_of_matmul": flops / seconds / 1e9 / peak,
-    }
+    torch.set_num_threads(runner.TRAINING_THREADS)
+    spec = runner.get_lab("initialization")
+    lab = runner.LabContext(seed=0, device="cpu", model_dir=None)
+    peak_before = matmul_gflops()
+    model = lab.pretrained()
+    parameters = sum(p.numel() for p in model.parameters())
+    recipe = spec.module.AGGRESSIVE | {"steps": steps}
+    run = lab.finetune(model, batch_size=spec.module.BATCH_SIZE, warmup_steps=spec.module.WARMUP_STEPS,
+                       min_lr_ratio=1.0, loss_on=spec.module.LOSS_ON, desc="throughput", **recipe)
+    peak = max(peak_before, matmul_gflops())
+    achieved = 6 * parameters * run.tokens_seen[-1] / run.elapsed_s[-1] / 1e9
+    return {"threads": runner.TRAINING_THREADS, "steps": steps, "tokens_per_s": run.tokens_seen[-1] / run.elapsed_s[-1],
+            "achieved_gflops": achieved, "matmul_gflops": peak, "share_of_matmul": achieved / peak}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lab", default="initialization")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--pretrain-steps", type=int, default=50)
+    parser.add_argument("--busy-lab", default="sft-objective")
+    parser.add_argument("--throughput-steps", type=int, default=60)
     args = parser.parse_args()
-    header = record.start("lab_speed", ["torch", "transformers"])
+    header = record.start("lab_speed", ["torch", "transformers", "peft"])
 
-    import torch
+    from quizgen.lab import runner
 
-    from quizgen.lab import data, model, runner, world
-    from quizgen.lab.pretrain import PRETRAIN_CONFIG
+    labs: dict[str, dict] = {}
+    for lab_id in runner.discover():
+        walls, peaks = [], []
+        for seed in range(args.repeats):
+            wall, peak, out = timed_lab(lab_id, seed, args.threads, args.device)
+            walls.append(wall)
+            peaks.append(peak)
+            print(f"{lab_id} seed {seed}: {wall:.1f} s, peak RSS {peak:.0f} MB; {out.strip().splitlines()[-2]}",
+                  flush=True)
+        labs[lab_id] = {"wall_s": walls, "median_wall_s": statistics.median(walls), "peak_rss_mb": max(peaks)}
+        print(f"{lab_id}: median {statistics.median(walls):.1f} s (target <= 30 s), "
+              f"peak RSS {max(peaks):.0f} MB (target <= 1,536 MB)", flush=True)
 
-    torch.set_num_threads(args.threads)
-    runs = record_training_runs()
-    peak = matmul_gflops(args.device)
+    share = training_share(args.throughput_steps)
+    print(f"training: {share['achieved_gflops']:.2f} GFLOP/s on {share['threads']} thread, "
+          f"{share['share_of_matmul']:.0%} of a 2048² fp32 matmul's {share['matmul_gflops']:.1f} (target >= 50%)",
+          flush=True)
 
-    walls, lab_runs = [], []
-    for repeat in range(args.repeats):
-        runs.clear()
-        with tempfile.TemporaryDirectory() as cache_dir:
-            started = time.perf_counter()
-            results = runner.run_lab(args.lab, seed=repeat, device=args.device, threads=args.threads,
-                                     cache_dir=Path(cache_dir), refresh=True)
-            walls.append(time.perf_counter() - started)
-        lab_runs += runs[:]
-        passed = sum(c["passed"] for c in results["claims"])
-        print(f"repeat {repeat}: {walls[-1]:.1f} s, {passed}/{len(results['claims'])} claims hold", flush=True)
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(2)]
+    try:
+        busy_wall, _, _ = timed_lab(args.busy_lab, 0, args.threads, args.device)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    quiet = labs[args.busy_lab]["median_wall_s"]
+    print(f"{args.busy_lab} beside two busy processes: {busy_wall:.1f} s, {busy_wall / quiet:.2f}x its quiet "
+          f"median (target <= 2.5x)", flush=True)
 
-    # A burst of the pre-training recipe (from random weights), for the large-batch throughput.
-    from quizgen.lab import train as train_module
-
-    runs.clear()
-    tokenizer = world.build_tokenizer()
-    base = model.random_model(model.gpt2_config(tokenizer), seed=0)
-    recipe = {k: v for k, v in PRETRAIN_CONFIG.items() if k != "seed"} | {"steps": args.pretrain_steps}
-    train_module.train(base, data.build_lab_data(tokenizer).pretraining, device=args.device,
-                       pad_id=tokenizer.pad_token_id, **recipe)
-    pretraining_runs = runs[:]
-    peak_after = matmul_gflops(args.device)
-
-    report = {
-        "lab": args.lab,
-        "device": args.device,
-        "threads": args.threads,
-        "repeats": args.repeats,
-        "lab_wall_s": walls,
-        "median_lab_wall_s": statistics.median(walls),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "matmul_gflops": [peak, peak_after],
-        "finetuning": throughput(lab_runs, max(peak, peak_after)),
-        "pretraining_burst": throughput(pretraining_runs, max(peak, peak_after)),
-    }
-    print(json.dumps(report, indent=2))
-    record.write(header, report)
+    record.write(header, {
+        "device": args.device, "threads": args.threads, "repeats": args.repeats, "cores": os.cpu_count(),
+        "labs": labs, "training": share,
+        "busy": {"lab": args.busy_lab, "wall_s": busy_wall, "quiet_median_s": quiet, "ratio": busy_wall / quiet},
+    })
 
 
 if __name__ == "__main__":

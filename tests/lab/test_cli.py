@@ -155,6 +155,22 @@ def test_verify_prints_each_claim_with_its_measured_values_and_passes(fake_labs)
     assert "fake (seed 0, cached" in again.output  # the second run reads the cache
 
 
+def test_verify_prints_each_condition_at_its_worst_over_the_seeds(fake_labs, tmp_path):
+    fake_labs(0.3)
+    lab_file = tmp_path / "labs" / "fake" / "lab.py"
+    lab_file.write_text(lab_file.read_text().replace('"value": 0.5', '"value": 0.5 - 0.05 * lab.seed'))
+    result = invoke(cli.verify, ["--seeds", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = lines.index("fake: each condition at its worst over 3 seeds")
+    assert lines[start + 1:start + 5] == [
+        "  big-enough",
+        "       arm.value >= 0.3: worst arm.value = 0.4 (seed 2) against 0.3: margin +0.1, +33% of the bound",
+        "  seeded",
+        "       arm.seed >= 0: worst arm.seed = 0 (seed 0) against 0: margin +0",
+    ]
+
+
 def test_verify_exits_1_when_a_claim_fails(fake_labs):
     fake_labs(0.9)
     result = invoke(cli.verify, ["--seeds", "1"])
