@@ -269,6 +269,8 @@ def _against_reference(measurement, value, reference: dict) -> tuple[bool, str]:
         value = float(value)
     elif not is_number(value):
         return False, f"expected a number, got {describe_value(value)}"
+    if measurement.reference is None:
+        return True, "recorded (graded by the relations: an arm this chaotic lands elsewhere on other hardware)"
     try:
         low, high = measurement.reference(reference)
     except (KeyError, TypeError, ZeroDivisionError):

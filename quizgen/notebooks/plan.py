@@ -47,7 +47,8 @@ class Measurement:
 
     `description` is the learner's hint in the MEASURED cell; `solution` the solution notebook's
     expression for it; reference(metrics) the accepted interval when the learner kept the lab's
-    configuration.
+    configuration; None when the value is graded by the relations alone (an arm whose numbers move
+    from machine to machine more than any fair interval around the reference run).
     """
 
     name: str

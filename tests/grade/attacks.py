@@ -40,7 +40,8 @@ SHM_SIZE = 100 * 2**20  # what the shared-memory attack asks for, three times
 VALID_PREDICTIONS = {"forgets_more": "aggressive", "drifts_more": "aggressive", "random_init_learns_task": False}
 # Numbers that satisfy every relation of the initialization lab, made up without running anything.
 MADE_UP = {"moderate_recall": 0.9, "aggressive_recall": 0.3, "moderate_drift": 0.05, "aggressive_drift": 0.6,
-           "moderate_retention": 0.95, "aggressive_retention": 0.4, "random_init_heldout_accuracy": 0.05}
+           "moderate_retention": 0.95, "aggressive_retention": 0.4, "random_init_heldout_accuracy": 0.05,
+           "lora_recall": 0.9}
 # Printed by the jail attacks when something worked; none may appear in a log.
 SUCCESS_WORDS = ("FOUND", "WROTE", "ESCAPED", "CAPS", "UNSHARED", "MOUNTED")
 

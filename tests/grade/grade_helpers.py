@@ -30,6 +30,7 @@ REFERENCE_METRICS = {
         "moderate": {"recall": 0.95, "heldout_accuracy": 0.81, "relative_drift": 0.05},
         "aggressive": {"recall": 0.2, "heldout_accuracy": 0.33, "relative_drift": 0.56},
         "random_init": {"recall": 0.0, "heldout_accuracy": 0.05, "relative_drift": 9.0},
+        "lora": {"recall": 0.94, "heldout_accuracy": 0.99, "relative_drift": 0.2},
     },
     "ift-vs-pretraining": {
         "pretraining": {"tokens_seen": 3_600_000, "loop": "quizgen.lab.train.train"},
@@ -145,7 +146,8 @@ def float_subclass() -> dict:
         "ANSWERS = {'relative-drift': Always(999.0), 'drift-ratio': Always(-1.0), 'aggressive-risk': Anything('Z'),\n"
         "           'forgetting-name': Anything('nope')}\n"
         "MEASURED = {name: Always(-5.0) for name in ('moderate_recall', 'aggressive_recall', 'moderate_drift',\n"
-        "            'aggressive_drift', 'moderate_retention', 'aggressive_retention', 'random_init_heldout_accuracy')}\n"
+        "            'aggressive_drift', 'moderate_retention', 'aggressive_retention', 'random_init_heldout_accuracy',\n"
+        "            'lora_recall')}\n"
         "def relative_drift(theta, theta_hat):\n    return Always(-1.0)\n"
         "def knowledge_retention(before, after):\n    return Always(-1.0)\n", at_end=True)
 

@@ -14,7 +14,8 @@ from quizgen.notebooks.recipe import flat_metrics
 LAB_CONFIG = get_lab(subs.LAB).config
 REFERENCE = flat_metrics({"metrics": subs.REFERENCE_METRICS[subs.LAB]})
 GOOD = {"moderate_recall": 0.93, "aggressive_recall": 0.22, "moderate_drift": 0.052, "aggressive_drift": 0.55,
-        "moderate_retention": 0.94, "aggressive_retention": 0.2, "random_init_heldout_accuracy": 0.06}
+        "moderate_retention": 0.94, "aggressive_retention": 0.2, "random_init_heldout_accuracy": 0.06,
+        "lora_recall": 0.93}
 
 
 def outcome(measured=None, config=None, answers=None) -> Outcome:
@@ -29,10 +30,13 @@ def measured_item(plan, result: Outcome):
 def test_the_labs_own_settings_are_compared_with_the_reference_run_within_tolerances():
     plan = subs.plan(quick=False)
     item = measured_item(plan, outcome(GOOD))
-    assert item.earned == item.points == 7 and "same configuration hash" in item.feedback[0]
+    assert item.earned == item.points == 8 and "same configuration hash" in item.feedback[0]
+    # The aggressive arm's numbers are graded by the relations alone (it is chaotic across machines).
+    assert "✓ aggressive_recall: recorded (graded by the relations: an arm this chaotic lands elsewhere on " \
+           "other hardware)" in item.feedback
     off = GOOD | {"moderate_drift": 0.07, "aggressive_recall": "0.22"}  # 40% off; text, not a number
     item = measured_item(plan, outcome(off))
-    assert item.earned == 5
+    assert item.earned == 6
     assert "✗ moderate_drift: outside the range the reference run allows" in item.feedback
     assert "✗ aggressive_recall: expected a number, got '0.22'" in item.feedback
 
@@ -90,7 +94,7 @@ def test_predictions_are_the_literal_values_written_in_the_prediction_cell():
     assert "finetune(" in code[first_training]["source"] and "PREDICTIONS[" in code[first_training - 1]["source"]
     written = scoring.written_predictions(notebook)
     on_time = scoring.score_predictions(plan, written, REFERENCE)
-    assert [item.earned for item in on_time] == [1, 1, 1], [item.feedback for item in on_time]
+    assert [item.earned for item in on_time] == [1, 1, 1, 1], [item.feedback for item in on_time]
     assert any("the reference run showed" in item.feedback[0] for item in on_time)
 
     blank = student_notebook(plan)  # the prediction cell keeps its None values
