@@ -32,7 +32,8 @@ node_modules/.installed: package.json package-lock.json
 test-setup: setup system-packages node_modules/.installed
 
 # The main job on the embedded course: check it, run its labs (cached in build/lab-cache; about
-# a minute per lab on 2 CPU cores) and build the site, the notebooks and every export into build/.
+# 3 minutes for the three on 2 CPU cores, said before they start) and build the site, the notebooks
+# and every export into build/.
 run: setup
 	$(BIN)/quizgen check content
 	$(BIN)/quizgen verify --seeds 1
