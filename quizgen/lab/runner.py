@@ -223,7 +223,10 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
     """Run a lab of the folder ``labs`` (or reuse its cached results) and return its results, claims evaluated.
 
     ``progress(line)``, when given, is told of each training run as it ends (the loop itself draws a
-    bar with its ETA on a terminal)."""
+    bar with its ETA on a terminal). A ``model_dir`` that does not know the lab's world is refused
+    before any training, unless ``force``; ``starting()`` is called just before training starts (not
+    for a cached result, nor for a refused model). ``threads`` arms train at once (LabContext.parallel),
+    each on TRAINING_THREADS threads, so the results are the same for any ``threads``."""
     spec = get_lab(lab_id, labs)
     device = resolve_device(device)
     settings = lab_settings(spec, seed=seed, device=device, model_dir=model_dir)
