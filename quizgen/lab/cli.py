@@ -13,7 +13,8 @@ import click
 from quizgen.lab import cache, runner
 
 THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=runner.DEFAULT_THREADS,
-                              show_default=True, help="CPU threads; results are bit-identical for a given count.")
+                              show_default=True,
+                              help="Arms trained at once, each on one CPU thread; the results are the same for any count.")
 DEVICE_OPTION = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where to train; auto picks cuda when available.")
 LABS_OPTION = click.option("--labs", "labs_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
