@@ -14,7 +14,8 @@ from quizgen.lab import cache, runner
 
 THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=runner.DEFAULT_THREADS,
                               show_default=True,
-                              help="Arms trained at once, each on one CPU thread; the results are the same for any count.")
+                              help="Arms trained at once, each on one CPU thread; the results are the same for "
+                                   "any count.")
 DEVICE_OPTION = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where to train; auto picks cuda when available.")
 LABS_OPTION = click.option("--labs", "labs_folder", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -122,7 +123,7 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
     results_by_lab: dict[str, list[dict]] = {}
     device = runner.resolve_device(device)
     pending = [(spec.id, seed) for spec in labs.values() for seed in range(seeds)
-               if runner.cached_results(spec.id, seed=seed, device=device, threads=threads, cache_dir=cache_dir,
+               if runner.cached_results(spec.id, seed=seed, device=device, cache_dir=cache_dir,
                                         labs=labs_folder) is None]
     estimates = _announce(pending, device, threads, cache_dir)
     for spec in labs.values():
@@ -168,7 +169,8 @@ def _about(seconds: float | None) -> str:
 def _announce(pending: list[tuple[str, int]], device: str, threads: int, cache_dir: Path) -> dict:
     """Say, before any training, what is about to be trained and about how long it takes (from earlier
     runs in the cache); {lab id: its estimate in seconds, or None}."""
-    estimates = {lab_id: _estimate(lab_id, device, threads, cache_dir) for lab_id, _ in pending}
+    lab_ids = dict.fromkeys(lab_id for lab_id, _ in pending)  # each lab's earlier runs are read once
+    estimates = {lab_id: _estimate(lab_id, device, threads, cache_dir) for lab_id in lab_ids}
     if not pending:
         return estimates
     known = [estimates[lab_id] for lab_id, _ in pending if estimates[lab_id] is not None]

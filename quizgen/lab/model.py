@@ -3,7 +3,8 @@
 `quizgen lab pretrain` builds it, or a model of another architecture (`--arch llama`, `--arch gpt-neox`,
 or any causal-LM `--config`), with the world's tokenizer. `load_model(DIR)` accepts any local causal-LM
 directory (config + weights + tokenizer), so a lab can run on a model other than the shipped checkpoint;
-`knows_the_world` is how a lab run checks that such a model learnt the facts the labs build on.
+a lab run first checks that such a model recalls MIN_RECALL of the world's facts
+(`LabContext.check_knows_the_world`).
 """
 
 from __future__ import annotations

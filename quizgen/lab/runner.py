@@ -203,10 +203,10 @@ def lab_settings(spec: LabSpec, *, seed: int, device: str, model_dir: str | Path
     }
 
 
-def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = DEFAULT_THREADS,
-                   model_dir: str | Path | None = None, cache_dir: Path = cache.DEFAULT_CACHE_DIR,
-                   labs: Path | None = None) -> dict | None:
-    """Results of an earlier run with exactly these settings, without importing torch; None if none.
+def cached_results(lab_id: str, *, seed: int = 0, device: str = "cpu", model_dir: str | Path | None = None,
+                   cache_dir: Path = cache.DEFAULT_CACHE_DIR, labs: Path | None = None) -> dict | None:
+    """Results of an earlier run with exactly these settings (any thread count gives the same), without
+    importing torch; None if none.
 
     For renderers: `results["directory"]` holds results.json and the PNGs named in `results["plots"]`.
     """
