@@ -30,6 +30,7 @@ from quizgen.model import Concept, Course, CourseInfo, FrontMatter, LocalFile, Q
 from quizgen.parallel import fork_map
 from quizgen.questions import TYPES
 from quizgen.questions.base import Block, QuestionSection, Subsection, describe_validation_error
+from quizgen.variants import expand, formula_attributes, has_parameters
 
 COURSE_FILE = "course.yml"
 QUESTIONS_HEADING = "questions"
@@ -186,17 +187,17 @@ def _parser_code_digest() -> bytes:
     import json
 
     import quizgen
-    from quizgen import attributes, errors, markdown, model, questions
+    from quizgen import attributes, errors, markdown, model, questions, variants
     from quizgen.versions import library_versions
 
     digest = hashlib.sha256(quizgen.__version__.encode())
     digest.update(json.dumps(library_versions(PARSER_LIBRARIES), sort_keys=True).encode())
     modules = [attributes, errors, markdown, model, sys.modules[__name__]]
-    package = Path(questions.__file__).parent
     for module in modules:
         digest.update(Path(module.__file__).read_bytes())
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.read_bytes())
+    for package in (questions, variants):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            digest.update(path.read_bytes())
     return digest.digest()
 
 
@@ -515,6 +516,14 @@ def parse_question(section: QuestionSection):
         return None
     if "id" not in section.attrs:
         section.error(section.attrs_line, "the question needs an id: start the attribute line with {#question-id ...")
+        return None
+    if has_parameters(section):
+        return expand(section, TYPES[kind].parse)
+    formulas = formula_attributes(section.attrs)
+    if formulas:
+        key = next(iter(formulas))
+        section.error(section.attrs_line, f"{key}= is a formula ('= {formulas[key]}'): a question with formulas "
+                      "needs a '#### Parameters' section")
         return None
     return TYPES[kind].parse(section)
 

@@ -31,6 +31,15 @@ class QuestionAttrs(Strict):
     claim: Slug | None = Field(None, description="The lab claim that backs the answer.")
 
 
+class Variant(Strict):
+    """Which variant of a generated question this is (quizgen.variants): its parameters' values."""
+
+    index: int = Field(ge=1, description="1 … count, in the order the parameters' values combine.")
+    count: int = Field(ge=1)
+    values: dict[str, float | str] = Field(description="Each parameter's value in this variant.")
+    label: str = Field(description="The values as the question shows them: 'p=8, r=2'.")
+
+
 class QuestionBody(Strict):
     """Fields every question gets from its section's Markdown."""
 
@@ -38,6 +47,14 @@ class QuestionBody(Strict):
     stem: MarkdownText
     explanation: MarkdownText
     line: int = Field(description="Line of the question's heading in its file.")
+    # A generated question (a '#### Parameters' section) is its first variant, which carries every variant
+    # (itself included) in `variants`; each variant says which it is in `variant`.
+    variant: Variant | None = None
+    variants: tuple[QuestionBody, ...] = Field((), description="Every variant of a generated question.")
+
+    @property
+    def generated(self) -> bool:
+        return bool(self.variants)
 
 
 class Option(Strict):

@@ -1,0 +1,331 @@
+"""Generated questions: a question with a ``#### Parameters`` section is written once and loaded as one
+variant per combination of its parameters' values, each a complete question of its type.
+
+    {#masked-share type=numeric answer="= r / (p + r)" tolerance=0.001}
+    ### Tokens that carry the loss
+    A training example has {p} prompt tokens and {r} response tokens. …
+
+    #### Parameters
+    - p: 8, 12, 16
+    - r: 2 to 10 step 4
+
+- ``{name}`` in any text of the question (stem, options, feedback, explanation, accepted answers, rubric)
+  is the parameter's value as written; ``{= formula}`` is a computed value (``expressions``).
+- An attribute written ``"= formula"`` (``answer``, ``tolerance``, ``points`` …) is computed per variant.
+- A placeholder is a brace group that does not follow a letter, digit, ``\\``, ``^``, ``_`` or ``}``, so
+  TeX's ``\\frac{a}{b}`` and ``x^{2}`` are never read as one.
+
+The loader (``expand``) parses the question once with the first variant's attribute values, then fills
+every text of the parsed question for each variant and validates it as the same type: what each type
+checks (one correct option, a valid tolerance) holds for every variant. It reports, at ``path:line``, an
+unknown placeholder, a parameter without values, a formula that does not parse or that fails on some
+variant (naming it), and variants that collapse: two options equal, or two variants the same question.
+
+The first variant is the question every output sees by default; it carries all of them in ``variants``
+(each with its ``variant``: index, count, values), for the outputs that hand out or pool variants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from quizgen.formats.notation import number
+from quizgen.questions.base import QuestionSection, Variant
+from quizgen.variants.expressions import CONSTANTS, FUNCTIONS, Formula, FormulaError, compile_formula
+
+SECTION = "parameters"
+MAX_VARIANTS = 200  # per question: every export carries each of them
+FORMULA_PREFIX = "="
+
+# {name} or {= formula}, not after a letter, digit, backslash, ^, _ or } (TeX groups).
+PLACEHOLDER = re.compile(r"(?<![\w\\^}])\{(?:(?P<name>[A-Za-z_]\w*)|=(?P<formula>[^{}\n]*))\}")
+_PARAMETER_LINE = re.compile(r"^\s*[-*+]\s+(?P<name>[^:]*?)\s*:\s*(?P<values>.*?)\s*$")
+_RANGE = re.compile(r"^(?P<start>\S+)\s+to\s+(?P<end>\S+)(?:\s+step\s+(?P<step>\S+))?$")
+_LIST_ITEM = re.compile(r'\s*(?:"(?P<text>[^"]*)"|(?P<bare>[^,"]+?))\s*(?:,|$)')
+_NAME = re.compile(r"^[A-Za-z_]\w*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    values: tuple[float | str, ...]
+    shown: tuple[str, ...]  # each value as the question's text shows it
+    line: int
+
+
+def display(value: float | str) -> str:
+    """A computed value as a question shows it: six significant digits at most, no exponent."""
+    if isinstance(value, str):
+        return value
+    return number(float(f"{value:.6g}"))
+
+
+def has_parameters(section: QuestionSection) -> bool:
+    return SECTION in section.subsections
+
+
+def formula_attributes(attrs: dict[str, Any]) -> dict[str, str]:
+    """{attribute: formula} for the attribute values written ``"= formula"``."""
+    return {key: value.strip()[len(FORMULA_PREFIX):].strip() for key, value in attrs.items()
+            if isinstance(value, str) and value.strip().startswith(FORMULA_PREFIX) and key not in ("id", "type")}
+
+
+def expand(section: QuestionSection, parse: Callable[[QuestionSection], Any]):
+    """The question of ``section`` with its variants, or None after reporting what is wrong."""
+    subsection = section.subsections.pop(SECTION)
+    parameters = parse_parameters(section, subsection)
+    if parameters is None:
+        return None
+    names = {parameter.name: parameter for parameter in parameters}
+    count = 1
+    for parameter in parameters:
+        count *= len(parameter.values)
+    if count > MAX_VARIANTS:
+        section.error(subsection.line, f"the parameters make {count} variants (the product of their numbers of "
+                      f"values); a question may have at most {MAX_VARIANTS}")
+        return None
+    combinations = [dict(zip(names, values)) for values in itertools.product(*(p.values for p in parameters))]
+    shown = [dict(zip(names, values)) for values in itertools.product(*(p.shown for p in parameters))]
+
+    text_formulas = _check_placeholders(section, subsection, names)
+    attribute_formulas = {}
+    for key, source in formula_attributes(section.attrs).items():
+        try:
+            attribute_formulas[key] = compile_formula(source, names)
+        except FormulaError as error:
+            section.error(section.attrs_line, f"{key}: {error}")
+    attribute_values, failures = [], {}
+    for index, values in enumerate(combinations):
+        evaluated = {}
+        for key, formula in attribute_formulas.items():
+            try:
+                evaluated[key] = formula.evaluate(values)
+            except FormulaError as error:
+                failures.setdefault(key, []).append((index, error))
+        attribute_values.append(evaluated)
+    for key, failed in failures.items():
+        index, error = failed[0]
+        more = f" (and {len(failed) - 1} more variant{'s' if len(failed) > 2 else ''})" if len(failed) > 1 else ""
+        section.error(section.attrs_line, f"{key}: '{attribute_formulas[key].source}' fails on "
+                      f"{_variant_label(index, shown[index], count)}{more}: {error}")
+    if section.diagnostics.errors:
+        return None
+
+    template = parse(replace(section, attrs=section.attrs | attribute_values[0]))
+    if template is None:
+        return None
+    data = template.model_dump()
+
+    variants = []
+    for index, (values, written) in enumerate(zip(combinations, shown)):
+        label = _variant_label(index, written, count)
+        filled = _fill(data, values, written, text_formulas, section, label)
+        if filled is None:
+            return None
+        filled |= attribute_values[index]
+        filled["variant"] = Variant(index=index + 1, count=count, values=values,
+                                    label=", ".join(f"{name}={text}" for name, text in written.items()))
+        try:
+            variant = type(template).model_validate(filled)
+        except ValueError as error:
+            section.error(section.heading_line, f"{label}: {_first_sentence(error)}")
+            return None
+        if not _distinct_options(section, variant, label):
+            return None
+        variants.append(variant)
+    if not _distinct_variants(section, variants):
+        return None
+    return variants[0].model_copy(update={"variants": tuple(variants)})
+
+
+def parse_parameters(section: QuestionSection, subsection) -> list[Parameter] | None:
+    if not subsection.blocks:
+        section.error(subsection.line, "the '#### Parameters' section is empty: list each parameter as "
+                      "'- name: 1, 2, 3' or '- name: 1 to 10 step 3'")
+        return None
+    parameters: dict[str, Parameter] = {}
+    first, last = subsection.blocks[0].start, subsection.blocks[-1].end
+    for number_ in range(first, last):
+        text = section.lines[number_]
+        if not text.strip():
+            continue
+        line = number_ + 1
+        match = _PARAMETER_LINE.match(text)
+        if match is None:
+            section.error(line, "write a parameter as '- name: 1, 2, 3' or '- name: 1 to 10 step 3'")
+            continue
+        name = match.group("name")
+        if not _NAME.match(name):
+            section.error(line, f"'{name}' is not a parameter name: a letter or _, then letters, digits or _")
+            continue
+        if name in FUNCTIONS or name in CONSTANTS:
+            section.error(line, f"'{name}' is the name of a function or constant of formulas: choose another")
+            continue
+        if name in parameters:
+            section.error(line, f"parameter '{name}' is declared twice (first on line {parameters[name].line})")
+            continue
+        try:
+            values, shown = parse_values(match.group("values"))
+        except ValueError as error:
+            section.error(line, f"parameter '{name}': {error}")
+            continue
+        parameters[name] = Parameter(name, values, shown, line)
+    if section.diagnostics.errors:
+        return None
+    return list(parameters.values())
+
+
+def parse_values(text: str) -> tuple[tuple[float | str, ...], tuple[str, ...]]:
+    """The values of one parameter: ``1, 2.5, "text"`` or ``start to end step s`` (inclusive)."""
+    if not text:
+        raise ValueError("no values: give a list (1, 2, 3) or a range (1 to 10 step 3)")
+    ranged = _RANGE.match(text)
+    if ranged:
+        start, end = _decimal(ranged.group("start")), _decimal(ranged.group("end"))
+        step = _decimal(ranged.group("step") or "1")
+        if step <= 0:
+            raise ValueError(f"the step must be positive, not {ranged.group('step')}")
+        if end < start:
+            raise ValueError(f"the range ends ({ranged.group('end')}) before it starts ({ranged.group('start')})")
+        count = int((end - start) / step) + 1
+        if count > MAX_VARIANTS:
+            raise ValueError(f"the range has {count} values; at most {MAX_VARIANTS}")
+        decimals = [start + step * index for index in range(count)]
+        return tuple(float(value) for value in decimals), tuple(number(value) for value in decimals)
+    values, shown, position = [], [], 0
+    while position < len(text):
+        match = _LIST_ITEM.match(text, position)
+        if match is None or match.end() == position:
+            raise ValueError(f"cannot read {text[position:].strip()!r}: separate values with commas and quote "
+                             "text (\"GPT-2\")")
+        if match.group("text") is not None:
+            values.append(match.group("text"))
+            shown.append(match.group("text"))
+        else:
+            bare = match.group("bare").strip()
+            values.append(float(_decimal(bare)))
+            shown.append(bare)
+        position = match.end()
+    if len(set(shown)) != len(shown):
+        raise ValueError("a value is listed twice")
+    return tuple(values), tuple(shown)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number (quote text values: \"{text}\")") from None
+    if not value.is_finite() or abs(value) > Decimal("1e300"):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def _variant_label(index: int, shown: dict[str, str], count: int) -> str:
+    return f"variant {index + 1} of {count} ({', '.join(f'{name}={text}' for name, text in shown.items())})"
+
+
+def _line_of(section: QuestionSection, needle: str) -> int:
+    """The first line of the question that shows ``needle`` (its heading if none does)."""
+    for number_ in range(section.attrs_line, len(section.lines)):
+        if needle in section.lines[number_]:
+            return number_ + 1
+    return section.heading_line
+
+
+def _question_lines(section: QuestionSection, parameters) -> list[tuple[int, str]]:
+    """(line number, text) of the question's Markdown: its heading, body and sections but its parameters."""
+    blocks = [*section.body, *(block for sub in section.subsections.values() for block in sub.blocks)]
+    end = max((block.end for block in blocks), default=section.heading_line)
+    skipped = range(parameters.line - 1, parameters.blocks[-1].end if parameters.blocks else parameters.line)
+    return [(number_ + 1, section.lines[number_]) for number_ in range(section.heading_line - 1, end)
+            if number_ not in skipped]
+
+
+def _check_placeholders(section: QuestionSection, parameters, names: dict) -> dict[str, Formula]:
+    """Every formula the question's texts hold, compiled; unknown names and bad formulas are reported at
+    their lines."""
+    formulas: dict[str, Formula] = {}
+    for line, text in _question_lines(section, parameters):
+        for match in PLACEHOLDER.finditer(text):
+            if match.group("name") is not None:
+                if match.group("name") not in names:
+                    section.error(line, f"unknown placeholder {match.group(0)}: the parameters are "
+                                  f"{', '.join(names)} (declare it under '#### Parameters')")
+                continue
+            source = match.group("formula").strip()
+            if source not in formulas:
+                try:
+                    formulas[source] = compile_formula(source, names)
+                except FormulaError as error:
+                    section.error(line, f"{match.group(0)}: {error}")
+    return formulas
+
+
+def _fill(data, values: dict, shown: dict, formulas: dict[str, Formula], section: QuestionSection, label: str):
+    """``data`` with every placeholder of every text filled for one variant; None after reporting a failure."""
+    failed = []
+
+    def one(match: re.Match) -> str:
+        if match.group("name") is not None:
+            return shown[match.group("name")]
+        try:
+            source = match.group("formula").strip()
+            formula = formulas.get(source) or compile_formula(source, values)
+            return display(formula.evaluate(values))
+        except FormulaError as error:
+            failed.append((match.group(0), error))
+            return match.group(0)
+
+    def walk(item):
+        if isinstance(item, str):
+            return PLACEHOLDER.sub(one, item) if "{" in item else item
+        if isinstance(item, dict):
+            return {key: walk(value) for key, value in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [walk(value) for value in item]
+        return item
+
+    filled = walk(data)
+    for placeholder, error in dict(failed).items():
+        section.error(_line_of(section, placeholder), f"{placeholder} fails on {label}: {error}")
+    return None if failed else filled
+
+
+def _distinct_options(section: QuestionSection, question, label: str) -> bool:
+    seen: dict[str, int] = {}
+    for position, option in enumerate(getattr(question, "options", ()), 1):
+        key = " ".join(option.text.split())
+        if key in seen:
+            section.error(option.line, f"on {label} options {seen[key]} and {position} are both '{option.text}': "
+                          "the variant gives two options the same text")
+            return False
+        seen[key] = position
+    return True
+
+
+def _distinct_variants(section: QuestionSection, variants: list) -> bool:
+    seen: dict[str, Variant] = {}
+    for variant in variants:
+        key = repr(variant.model_dump(exclude={"variant"}))
+        if key in seen:
+            first, second = seen[key], variant.variant
+            section.error(section.heading_line, f"variants {first.index} ({first.label}) and {second.index} "
+                          f"({second.label}) are the same question: a parameter that no text or formula uses "
+                          "only repeats the question")
+            return False
+        seen[key] = variant.variant
+    return True
+
+
+def _first_sentence(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        from quizgen.questions.base import describe_validation_error
+
+        return "; ".join(describe_validation_error(item) for item in errors(include_url=False))
+    return str(error)
