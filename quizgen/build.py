@@ -58,6 +58,49 @@ def cached_lab_results(course: Course) -> dict:
     return results
 
 
+MAX_SEEDS = 100  # cached fine-tuning seeds a build reads for the answers labs measure
+
+
+def cached_lab_runs(lab_id: str, labs: Path | None) -> list[dict]:
+    """Every cached run of a lab with seeds 0, 1, 2 … (until the first seed that never ran)."""
+    from quizgen.lab import runner
+
+    runs = []
+    for seed in range(MAX_SEEDS):
+        try:
+            hit = runner.cached_results(lab_id, seed=seed, labs=labs)
+        except Exception:  # noqa: BLE001 - an unreadable lab has nothing to measure; verify reports why
+            break
+        if hit is None:
+            break
+        runs.append(hit)
+    return runs
+
+
+def with_measured_answers(course: Course, results: dict | None) -> tuple[Course, list[Diagnostic | None]]:
+    """The course with the answers its labs measure filled in (quizgen.variants.measured), from every cached
+    seed (or from ``results``, one run per lab, when given); a question its lab cannot key is left out,
+    with a warning saying why."""
+    from quizgen.variants.measured import measured_questions, resolve
+
+    labs = {concept.lab for concept, _ in measured_questions(course) if concept.lab}
+    if not labs:
+        return course, []
+    if results is not None:
+        runs = {lab: [results[lab]] for lab in labs if lab in results}
+    else:
+        runs = {lab: cached_lab_runs(lab, course.labs) for lab in sorted(labs)}
+    course, reports = resolve(course, runs)
+    return course, [_left_out(report.problem()) for report in reports]
+
+
+def _left_out(problem: Diagnostic | None) -> Diagnostic | None:
+    if problem is None:
+        return None
+    return Diagnostic(problem.path, problem.line, f"{problem.message}; the question is left out of this build",
+                      severity="warning")
+
+
 def target_dir(out: Path, name: str, kind: str) -> Path:
     return out / "export" / name if kind == "export" else out / kind
 
@@ -72,6 +115,7 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
     reproducible shuffle (``seed``) with its own answer key.
     """
     course = load_course(content, cache)
+    course, measured = with_measured_answers(course, results)
     if results is None:  # looked up only for formats that show lab evidence
         results = cached_lab_results(course) if shows_evidence(formats) else {}
     versions = [(f"form-{n}", make_form(course, seed, n)) for n in range(1, forms + 1)]
@@ -90,7 +134,8 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
             else:
                 jobs.append(Job(name, course, results, folder))
             staged[name] = (folder, target_dir(out, name, REGISTRY[name].kind))
-        report.warnings = list(dict.fromkeys(w for said in run_jobs(jobs) if said for w in said))
+        left_out = [problem for problem in measured if problem is not None]
+        report.warnings = list(dict.fromkeys([*left_out, *(w for said in run_jobs(jobs) if said for w in said)]))
         for name, (folder, target) in staged.items():
             if holds_files(folder):
                 replace_dir(folder, target)

@@ -148,7 +148,11 @@ def check(content_dir: Path, strict: bool) -> None:
     by_type = ", ".join(f"{counts[kind]} {kind}" for kind in TYPES if counts[kind])
     total = sum(counts.values())
     summary = f"{content_dir}: {plural(len(course.concepts), 'concept')}, {plural(total, 'question')}"
-    click.echo(summary + (f" ({by_type})" if total else "") + (f", {plural(len(warnings), 'warning')}" if warnings else ""))
+    generated = [question for _, question in course.questions if question.generated]
+    variants = (f", {len(generated)} generated with {sum(len(q.variants) for q in generated)} variants"
+                if generated else "")
+    click.echo(summary + (f" ({by_type})" if total else "") + variants
+               + (f", {plural(len(warnings), 'warning')}" if warnings else ""))
 
 
 @cli.command()

@@ -30,7 +30,7 @@ from quizgen.model import Concept, Course, CourseInfo, FrontMatter, LocalFile, Q
 from quizgen.parallel import fork_map
 from quizgen.questions import TYPES
 from quizgen.questions.base import Block, QuestionSection, Subsection, describe_validation_error
-from quizgen.variants import expand, formula_attributes, has_parameters
+from quizgen.variants import display, expand, formula_attributes, has_parameters
 
 COURSE_FILE = "course.yml"
 QUESTIONS_HEADING = "questions"
@@ -563,8 +563,10 @@ def check_labs(loaded: list[LoadedFile], labs: Mapping[str, Collection[str]] | N
             diagnostics.items.extend(error.diagnostics)
             return
         labs = {lab_id: [claim.name for claim in spec.claims] for lab_id, spec in specs.items()}
+        grids = {lab_id: spec.grids for lab_id, spec in specs.items()}
         known = ", ".join(sorted(labs)) or f"none in {labs_dir(folder)}"
     else:
+        grids = {}
         known = ", ".join(sorted(labs)) or "none"
     for item in named:
         concept = item.concept
@@ -577,6 +579,42 @@ def check_labs(loaded: list[LoadedFile], labs: Mapping[str, Collection[str]] | N
             if question.claim and question.claim not in claims:
                 diagnostics.error(item.path, question.line, f"question '{question.id}' names the unknown claim "
                                   f"'{question.claim}' (known claims: {', '.join(claims)}).")
+            problem = grid_problem(question, concept.lab, grids.get(concept.lab, {}))
+            if problem:
+                diagnostics.error(item.path, question.line, problem)
+
+
+def grid_problem(question, lab_id: str, grids: dict[str, dict[str, list]]) -> str | None:
+    """What is wrong with a question that reads a lab grid (metric=<grid>.<name>), or None: its parameters
+    must be the grid's axes, each value a point of the grid, and the lab gives the answer."""
+    grid, _, name = (getattr(question, "metric", None) or "").partition(".")
+    if grid not in grids:
+        return None
+    axes = grids[grid]
+    described = "; ".join(f"{axis}: {', '.join(display(v) for v in values)}" for axis, values in axes.items())
+    if question.answer is not None:
+        return (f"question '{question.id}' reads lab {lab_id}'s grid '{grid}', which measures each variant's answer: "
+                "remove answer=")
+    if not question.generated:
+        return (f"question '{question.id}' reads lab {lab_id}'s grid '{grid}' ({described}): give it the parameters "
+                f"{', '.join(axes)} under '#### Parameters'")
+    missing = [axis for axis in axes if axis not in question.variant.values]
+    if missing:
+        return (f"question '{question.id}' reads lab {lab_id}'s grid '{grid}' but has no parameter "
+                f"{', '.join(missing)}: a variant must name a point of the grid ({described})")
+    for variant in question.variants:
+        for axis, values in axes.items():
+            value = variant.variant.values[axis]
+            if not any(_same_value(value, point) for point in values):
+                return (f"question '{question.id}': {axis}={display(value)} is not a point of lab {lab_id}'s grid "
+                        f"'{grid}' ({described})")
+    return None
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + 1e-12
+    return a == b
 
 
 def check_links(item: LoadedFile, by_id: dict[str, LoadedFile], diagnostics: DiagnosticList) -> None:

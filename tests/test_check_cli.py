@@ -117,6 +117,10 @@ def test_schema_of_question_attributes_knows_every_type():
     validator = jsonschema.Draft202012Validator(schemas["question"])
     assert not list(validator.iter_errors({"id": "q", "type": "numeric", "answer": 0.5, "tolerance": 0.1}))
     assert list(validator.iter_errors({"id": "q", "type": "numeric"}))  # no answer
+    # A generated question writes formulas; one the lab measures names its metric instead of an answer.
+    assert not list(validator.iter_errors({"id": "q", "type": "numeric", "answer": "= r / (p + r)", "points": "= 2"}))
+    assert not list(validator.iter_errors({"id": "q", "type": "numeric", "metric": "grid.recall", "tolerance": 0.05}))
+    assert list(validator.iter_errors({"id": "q", "type": "numeric", "answer": "half"}))
     assert list(validator.iter_errors({"id": "q", "type": "essay"}))
     kinds = {ref["$ref"].rsplit("/", 1)[-1] for ref in schemas["question"]["oneOf"]}
     assert len(kinds) == 6

@@ -56,7 +56,8 @@ def test_errors_come_back_from_the_cache_too(course_copy, tmp_path):
     for _ in range(2):
         with pytest.raises(ContentError) as raised:
             load_course(course_copy, cache)
-        assert [d.message for d in raised.value.diagnostics] == ["missing required attribute 'answer'"]
+        assert [d.message for d in raised.value.diagnostics] == [
+            "missing required attribute 'answer' (or metric=, when the lab measures the answer)"]
 
 
 def test_a_damaged_entry_is_a_miss(course_copy, tmp_path):

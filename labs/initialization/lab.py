@@ -38,6 +38,9 @@ AGGRESSIVE = dict(lr=5e-3, steps=300)
 RANDOM_INIT = AGGRESSIVE  # the aggressive recipe, from random weights instead of θ̂
 GRID_LRS = (2e-4, 1e-3, 5e-3)
 GRID_STEPS = (120, 300)
+# The grids a generated question may read (metric=grid.recall with parameters lr and steps): each point of
+# metrics["grid"] is one learning rate × number of steps.
+GRIDS = {"grid": {"lr": GRID_LRS, "steps": GRID_STEPS}}
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # What practitioners do to keep pre-trained knowledge, each with the aggressive recipe (or, for WiSE-FT,
 # averaging θ̂ with the moderate model).

@@ -115,6 +115,7 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
     """Run every lab of the course (cached) and check every claim it makes; exit 1 if any fails."""
     from quizgen.lab.references import metric_problems
     from quizgen.loader import load_course
+    from quizgen.variants.measured import resolve
 
     course = load_course(content) if content.exists() else None  # unknown labs or claims: refused before any run
     labs_folder = course.labs if course else None
@@ -140,6 +141,9 @@ def verify(seeds: int, content: Path, device: str, threads: int, cache_dir: Path
         if seeds > 1:
             _print_margins(spec, results_by_lab[spec.id])
     problems = metric_problems(course, results_by_lab) if course else []
+    for report in resolve(course, results_by_lab)[1] if course else []:
+        click.echo(report.summary())  # how many variants of each lab-keyed question are usable
+        problems += [report.problem()] if report.problem() else []
     for problem in problems:
         click.echo(str(problem), err=True)
     total = sum(len(spec.claims) for spec in labs.values()) * seeds

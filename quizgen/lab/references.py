@@ -2,7 +2,8 @@
 
 The names a course uses (a concept's lab, a question's claim) are checked whenever a course is
 loaded (``quizgen.loader.check_labs``); this checks what only a run can tell, for `quizgen verify`:
-that each metric a question names is measured, and that its answer is what the lab measured.
+that each metric a question names is measured, and that its answer is what the lab measured. (A question
+whose answer the lab gives, with metric= and no answer=, is keyed by quizgen.variants.measured instead.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def metric_problems(course, results_by_lab: dict[str, list[dict]]) -> list[Diagn
         lab_ids = [concept.lab] if concept.lab else list(results_by_lab)
         for question in concept.questions:
             metric = getattr(question, "metric", None)
+            if metric and question.answer is None:
+                continue  # the lab gives this answer: quizgen.variants.measured keys it
             problem = metric and measured_problem(question, metric, lab_ids, results_by_lab)
             if problem:
                 problems.append(Diagnostic(concept.path, question.line, problem))

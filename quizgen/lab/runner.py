@@ -103,6 +103,11 @@ class LabSpec:
             check_recipe(self)
 
     @property
+    def grids(self) -> dict[str, dict[str, list]]:
+        """{grid metric: {axis: values}}: the lab's GRIDS, the grids generated questions may read."""
+        return self.config.get("GRIDS", {})
+
+    @property
     def claims(self) -> list[Claim]:
         return list(self.module.CLAIMS)
 

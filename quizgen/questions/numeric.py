@@ -20,7 +20,8 @@ NAME = "numeric"
 
 class NumericAttrs(QuestionAttrs):
     type: Literal["numeric"]
-    answer: float = Field(allow_inf_nan=False, description="The correct value.")
+    answer: float | None = Field(None, allow_inf_nan=False, description="The correct value; leave it out when the "
+                                 "lab measures it (a generated question whose metric names a lab grid).")
     tolerance: float | None = Field(None, ge=0, description="Accepted absolute error.")
     relative_tolerance: float | None = Field(
         None, ge=0, description="Accepted error as a fraction of the answer (0.05 = 5%)."
@@ -34,10 +35,16 @@ class NumericAttrs(QuestionAttrs):
     def _one_tolerance(self):
         if self.tolerance is not None and self.relative_tolerance is not None:
             raise ValueError("give either tolerance or relative_tolerance, not both")
+        if self.answer is None and self.metric is None:
+            raise ValueError("missing required attribute 'answer' (or metric=, when the lab measures the answer)")
         return self
 
 
 class NumericQuestion(NumericAttrs, QuestionBody):
+    @property
+    def measured(self) -> bool:
+        """Whether the lab gives the answer (quizgen.variants.measured fills it in before any output)."""
+        return self.answer is None
     @property
     def margin(self) -> float:
         """The largest accepted distance from the answer."""
