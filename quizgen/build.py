@@ -61,14 +61,14 @@ def cached_lab_results(course: Course) -> dict:
 MAX_SEEDS = 100  # cached fine-tuning seeds a build reads for the answers labs measure
 
 
-def cached_lab_runs(lab_id: str, labs: Path | None) -> list[dict]:
+def cached_lab_runs(lab_id: str, labs: Path | None, cache_dir: Path | None = None) -> list[dict]:
     """Every cached run of a lab with seeds 0, 1, 2 … (until the first seed that never ran)."""
-    from quizgen.lab import runner
+    from quizgen.lab import cache, runner
 
     runs = []
     for seed in range(MAX_SEEDS):
         try:
-            hit = runner.cached_results(lab_id, seed=seed, labs=labs)
+            hit = runner.cached_results(lab_id, seed=seed, labs=labs, cache_dir=cache_dir or cache.DEFAULT_CACHE_DIR)
         except Exception:  # noqa: BLE001 - an unreadable lab has nothing to measure; verify reports why
             break
         if hit is None:
@@ -77,7 +77,8 @@ def cached_lab_runs(lab_id: str, labs: Path | None) -> list[dict]:
     return runs
 
 
-def with_measured_answers(course: Course, results: dict | None) -> tuple[Course, list[Diagnostic | None]]:
+def with_measured_answers(course: Course, results: dict | None,
+                          cache_dir: Path | None = None) -> tuple[Course, list[Diagnostic | None]]:
     """The course with the answers its labs measure filled in (quizgen.variants.measured), from every cached
     seed (or from ``results``, one run per lab, when given); a question its lab cannot key is left out,
     with a warning saying why."""
@@ -89,7 +90,7 @@ def with_measured_answers(course: Course, results: dict | None) -> tuple[Course,
     if results is not None:
         runs = {lab: [results[lab]] for lab in labs if lab in results}
     else:
-        runs = {lab: cached_lab_runs(lab, course.labs) for lab in sorted(labs)}
+        runs = {lab: cached_lab_runs(lab, course.labs, cache_dir) for lab in sorted(labs)}
     course, reports = resolve(course, runs)
     return course, [_left_out(report.problem()) for report in reports]
 
@@ -106,13 +107,16 @@ def target_dir(out: Path, name: str, kind: str) -> Path:
 
 
 def build(content: Path, out: Path, formats: list[str], results: dict | None = None,
-          forms: int = 0, seed: int = 0, cache: ParseCache | None = None) -> BuildReport:
+          forms: int = 0, seed: int = 0, cache: ParseCache | None = None,
+          learners: list[str] = ()) -> BuildReport:
     """Render ``formats`` of the course in ``content`` under ``out``.
 
     Raises ContentError on bad content (what `quizgen check` refuses, with the same diagnostics) and
     OSError when ``out`` cannot be written; either way the previous output stays as it was.
     With ``forms`` > 0, the formats that support forms write form-1/ … form-N/ instead, each a
-    reproducible shuffle (``seed``) with its own answer key.
+    reproducible shuffle (``seed``) with its own answer key. With ``learners`` (ids), the formats declared
+    per_learner (the notebooks) also write each learner's own version, their variants of the generated
+    questions.
     """
     course = load_course(content, cache)
     course, measured = with_measured_answers(course, results)
@@ -133,6 +137,8 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
                     jobs.append(Job(name, form, results, folder / label))
             else:
                 jobs.append(Job(name, course, results, folder))
+            if learners and REGISTRY[name].per_learner:
+                jobs.append(Job(name, course, results, folder, tuple(learners)))
             staged[name] = (folder, target_dir(out, name, REGISTRY[name].kind))
         left_out = [problem for problem in measured if problem is not None]
         report.warnings = list(dict.fromkeys([*left_out, *(w for said in run_jobs(jobs) if said for w in said)]))
@@ -158,9 +164,13 @@ class Job:
     course: Course
     results: dict
     folder: Path
+    learners: tuple[str, ...] = ()  # the learners' own versions (write_for_learners), not the course's
 
     def run(self) -> list[Diagnostic] | None:
-        return get_format(self.format_name).write(self.course, self.results, self.folder)
+        module = get_format(self.format_name)
+        if self.learners:
+            return module.write_for_learners(self.course, self.results, self.folder, list(self.learners))
+        return module.write(self.course, self.results, self.folder)
 
 
 PARALLEL_MIN_WORK = 2000  # questions x format costs below which starting processes costs more than it saves
@@ -170,7 +180,7 @@ def run_jobs(jobs: list[Job]) -> list:
     """Run the jobs, on every core when there is enough work (the costliest first); the first
     failure is re-raised. Returns what each job's format said (its warnings, or None)."""
     return fork_map(Job.run, jobs, min_work=PARALLEL_MIN_WORK, uneven=True,
-                    cost=lambda job: len(job.course.questions) * REGISTRY[job.format_name].cost)
+                    cost=lambda job: len(job.course.questions) * REGISTRY[job.format_name].cost * max(1, len(job.learners)))
 
 
 def holds_files(folder: Path) -> bool:

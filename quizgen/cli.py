@@ -172,14 +172,20 @@ def schema(part: str) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build", show_default=True,
               help="The build folder: site/, notebooks/ and export/<format>/ go in it.")
 @format_option("Build only these formats (repeatable, or a comma list); default: all of them.")
-def build(content_dir: Path, out: Path, format_names: tuple[str, ...]) -> None:
+@click.option("--learners", "learners_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="A list of learner ids, one per line: each also gets a notebook of their own "
+              "(notebooks/learners/<lab>/<id>.ipynb), with their variants of the generated questions.")
+def build(content_dir: Path, out: Path, format_names: tuple[str, ...], learners_file: Path | None) -> None:
     """Build the quiz site, the lab notebooks and every export from CONTENT (default: content).
 
     A format with nothing to write for the course (notebooks and otter, when no concept names a lab)
     writes no folder, and the one an earlier build left is removed."""
     from quizgen.formats import FORMATS
+    from quizgen.variants import read_learners
 
-    run_build(content_dir, out, chosen_formats(format_names, None) or list(FORMATS), named=by_name(format_names))
+    learners = read_learners(learners_file) if learners_file else []
+    run_build(content_dir, out, chosen_formats(format_names, None) or list(FORMATS), named=by_name(format_names),
+              learners=learners)
 
 
 @cli.command()
@@ -276,7 +282,7 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
 
 
 def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0,
-              named: set[str] = frozenset()) -> None:
+              named: set[str] = frozenset(), learners: list[str] = ()) -> None:
     """Build ``formats`` and list the folders written. A format with nothing to write for the course
     (notebooks and otter without labs) is listed only when it was ``named`` or removed an earlier
     build's folder, on stderr, as a note."""
@@ -289,7 +295,8 @@ def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, 
                                    f"{'has' if len(formats) == 1 else 'have'} no forms")
     check_content_dir(content_dir)
     try:  # bad content raises ContentError, which the group reports
-        report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default())
+        report = build_course(content_dir, out, formats, forms=forms, seed=seed, cache=ParseCache.default(),
+                              learners=learners)
     except OSError as error:  # e.g. the build folder cannot be made or written
         where = error.filename or out
         raise click.ClickException(f"cannot build into '{out}': {where}: {error.strerror or error}") from None

@@ -24,6 +24,9 @@ class Format(NamedTuple):
     forms: bool  # with --forms N, it writes form-1/ … form-N/, each a shuffled version with its own key
     cost: int  # its rendering time per question, relative to the others: how build shares work among processes
     evidence: bool  # whether it shows lab results (only then are they looked up)
+    # with --learners FILE, it also writes learners/<lab or quiz>/<learner>.<ext>: each learner's own
+    # variants of the generated questions (quizgen.variants.course_for_learner)
+    per_learner: bool = False
 
     @property
     def module(self) -> str:
@@ -39,7 +42,7 @@ DECLARED: tuple[Format, ...] = (
     Format("key", "export", forms=True, cost=2, evidence=True),
     Format("csv", "export", forms=False, cost=1, evidence=False),
     Format("critique", "export", forms=False, cost=1, evidence=False),
-    Format("notebooks", "notebooks", forms=False, cost=1, evidence=True),
+    Format("notebooks", "notebooks", forms=False, cost=1, evidence=True, per_learner=True),
     Format("otter", "export", forms=False, cost=1, evidence=True),
 )
 REGISTRY: dict[str, Format] = {entry.name: entry for entry in DECLARED}

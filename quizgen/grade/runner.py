@@ -25,6 +25,7 @@ from typing import Callable
 
 from quizgen.grade import jail, reports, scoring, untrusted
 from quizgen.notebooks.exercises import encode
+from quizgen.variants import LEARNER_ID, learner_variant
 from quizgen.grade.sandbox import (
     ENVIRONMENT_ERROR, NOT_A_NOTEBOOK, Isolation, Limits, Outcome, Runtime, kill_all, probe_isolation, run_notebook,
 )
@@ -83,7 +84,7 @@ def collect(paths: list[Path]) -> list[Submission]:
     return [Submission(path, learners[path]) for path in files]
 
 
-PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+PLAIN_ID = LEARNER_ID  # a file named like this keeps its name as the learner id
 MAX_CELLS = 5000
 
 
@@ -146,7 +147,7 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     from quizgen.lab import cache, runner
     from quizgen.notebooks.recipe import flat_metrics, plan_for
 
-    course = _course(content)
+    course = _course(content, cache_dir)
     spec = runner.get_lab(lab_id, course.labs if course else None)
     concept = next((c for c in course.concepts if c.lab == lab_id), None) if course else None
     plan = plan_for(spec, concept, files=course.folder if course else None)
@@ -204,12 +205,25 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
     return report
 
 
-def _course(content: Path | None):
+def for_learner(plan, learner: str):
+    """The plan with each generated question as the learner's own variant, which their personal notebook
+    shows (quizgen.variants.learner_variant): the learner id, from the submission's file name, decides it,
+    never the notebook."""
+    if not any(question.variants for question in plan.questions):
+        return plan
+    from dataclasses import replace
+
+    return replace(plan, questions=tuple(learner_variant(q, plan.concept_id, learner) for q in plan.questions))
+
+
+def _course(content: Path | None, cache_dir: Path | None = None):
     if content is None or not Path(content).is_dir():
         return None
+    from quizgen.build import with_measured_answers
     from quizgen.loader import load_course
 
-    return load_course(Path(content))
+    # The answers the labs measure come from the cached runs, as in the build the notebooks came from.
+    return with_measured_answers(load_course(Path(content)), None, cache_dir)[0]
 
 
 def _quiet_torch() -> None:
@@ -266,7 +280,7 @@ def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) ->
 
 
 def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[dict, str]:
-    plan = context.plan
+    plan = for_learner(context.plan, submission.learner)
     notebook = read_notebook(data) if isinstance(data, bytes) else data
     if isinstance(notebook, str):
         outcome, missing, predictions = Outcome(status=NOT_A_NOTEBOOK, message=notebook), [], None

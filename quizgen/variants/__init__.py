@@ -27,6 +27,7 @@ The first variant is the question every output sees by default; it carries all o
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -329,3 +330,68 @@ def _first_sentence(error: ValueError) -> str:
 
         return "; ".join(describe_validation_error(item) for item in errors(include_url=False))
     return str(error)
+
+
+# --- which variant a learner gets ------------------------------------------------------------------
+
+
+def learner_index(learner: str, concept_id: str, question_id: str, count: int) -> int:
+    """The variant (0-based) of question ``concept_id#question_id`` that ``learner`` gets: a stable hash,
+    the same in every build and in the grader, so a personal notebook and its grading agree."""
+    digest = hashlib.sha256(f"quizgen-variant\x1f{learner}\x1f{concept_id}#{question_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count
+
+
+def learner_variant(question, concept_id: str, learner: str):
+    """The variant ``learner`` gets of a question (a question without parameters is itself)."""
+    if not question.variants:
+        return question
+    return question.variants[learner_index(learner, concept_id, question.id, len(question.variants))]
+
+
+def course_for_learner(course, learner: str):
+    """The course as one learner sees it: each generated question replaced by their variant."""
+    concepts = tuple(concept.model_copy(update={"questions": tuple(
+        learner_variant(question, concept.id, learner) for question in concept.questions)})
+        for concept in course.concepts)
+    return course.model_copy(update={"concepts": concepts})
+
+
+# A learner id, as `quizgen grade` reads it from a submission's file name and --learners lists it.
+LEARNER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_LEARNERS = 100_000
+
+
+def read_learners(path) -> list[str]:
+    """The learner ids of a roster: one per line (blank lines and lines starting with # skipped); a line
+    that is not an id, or an id given twice (ignoring case), raises ContentError at its line."""
+    from quizgen.errors import ContentError, DiagnosticList
+
+    diagnostics, learners, seen = DiagnosticList(), [], {}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        diagnostics.error(str(path), 1, f"cannot read the list of learners: {getattr(error, 'strerror', None) or error}")
+        raise ContentError(diagnostics.items) from None
+    for number_, line in enumerate(text.splitlines(), 1):
+        learner = line.strip()
+        if not learner or learner.startswith("#"):
+            continue
+        if not LEARNER_ID.fullmatch(learner):
+            diagnostics.error(str(path), number_, f"{learner[:60]!r} is not a learner id: a letter or digit, then up "
+                              "to 99 letters, digits, '.', '_' or '-' (the name a learner's notebook is handed in under)")
+        elif learner.lower() in seen:
+            diagnostics.error(str(path), number_, f"learner '{learner}' is listed twice (first on line "
+                              f"{seen[learner.lower()]})")
+        else:
+            seen[learner.lower()] = number_
+            learners.append(learner)
+        if len(learners) > MAX_LEARNERS:
+            diagnostics.error(str(path), number_, f"more than {MAX_LEARNERS:,} learners")
+            break
+    if diagnostics.errors:
+        raise ContentError(diagnostics.items)
+    if not learners:
+        diagnostics.error(str(path), 1, "the list of learners is empty: write one learner id per line")
+        raise ContentError(diagnostics.items)
+    return learners

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.build import build
+from quizgen.build import build, cached_lab_results, with_measured_answers
 from quizgen.loader import load_course
 from quizgen.lab.runner import discover
 from quizgen.notebooks import lab_plans, notebook_json, solution_notebook, student_notebook
@@ -39,7 +39,8 @@ def built(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def plans() -> dict:
-    return {plan.lab_id: plan for plan in lab_plans(load_course(CONTENT))}
+    # As the build sees the course: the answers the labs measure filled in from the cached runs.
+    return {plan.lab_id: plan for plan in lab_plans(with_measured_answers(load_course(CONTENT), None)[0])}
 
 
 def test_build_writes_one_valid_student_notebook_per_lab(built, tmp_path):
@@ -92,6 +93,11 @@ def test_the_student_version_holds_no_solution_hidden_test_or_reference_value(bu
     # Distinctive reference results, handed to the build: none may reach a student notebook.
     results = {lab: {"metrics": {"moderate": {"recall": 0.9173456, "relative_drift": 0.0491827}},
                      "claims": [], "key": "feedc0de1234"} for lab in LABS}
+    # The grid the lab-keyed questions read (their keys never reach a student notebook either).
+    for lab, cached in cached_lab_results(load_course(CONTENT)).items():
+        grid = [{axis: point[axis] for axis in ("lr", "steps")} | {name: 0.4321987 for name in point if name not in (
+            "lr", "steps")} for point in cached["metrics"].get("grid", [])]
+        results[lab]["metrics"]["grid"], results[lab]["settings"] = grid, cached["settings"]
     build(CONTENT, tmp_path, ["notebooks"], results)
     # Text of the hidden tests: the exercises' unseen inputs and the Otter master's.
     hidden_markers = ["def unseen_", "random.Random(20250)", "_unseen(", "reference(*copy.deepcopy(arguments))"]
@@ -113,7 +119,7 @@ def test_the_student_version_holds_no_solution_hidden_test_or_reference_value(bu
                 assert len(line) < 25 or line not in decoded, f"{lab}: unseen inputs of {exercise.name}: {line}"
         for marker in hidden_markers:
             assert marker not in decoded, f"{lab}: hidden test text {marker!r}"
-        for value in ("0.9173456", "0.0491827", "feedc0de1234", "0.917", "0.0492"):
+        for value in ("0.9173456", "0.0491827", "feedc0de1234", "0.917", "0.0492", "0.4321987", "0.4322"):
             assert value not in decoded, f"{lab}: reference value {value}"
         public = decoded_questions_public_text(plan)
         for question in plan.questions:
