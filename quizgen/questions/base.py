@@ -38,6 +38,9 @@ class Variant(Strict):
     count: int = Field(ge=1)
     values: dict[str, float | str] = Field(description="Each parameter's value in this variant.")
     label: str = Field(description="The values as the question shows them: 'p=8, r=2'.")
+    # For a variant whose answer a lab measured (quizgen.variants.measured): each seed's measurement.
+    seeds: tuple[int, ...] = ()
+    measured: tuple[float, ...] = ()
 
 
 class QuestionBody(Strict):

@@ -120,14 +120,21 @@ def expand(section: QuestionSection, parse: Callable[[QuestionSection], Any]):
     if template is None:
         return None
     data = template.model_dump()
+    texts = _Texts(data, text_formulas)
 
-    variants = []
+    variants, seen = [], {}
     for index, (values, written) in enumerate(zip(combinations, shown)):
         label = _variant_label(index, written, count)
-        filled = _fill(data, values, written, text_formulas, section, label)
-        if filled is None:
+        filled_texts = texts.fill(values, written, section, label)
+        if filled_texts is None:
             return None
-        filled |= attribute_values[index]
+        same = seen.setdefault((tuple(filled_texts.values()), repr(attribute_values[index])), index)
+        if same != index:
+            section.error(section.heading_line, f"variants {same + 1} ({', '.join(f'{n}={t}' for n, t in shown[same].items())}) "
+                          f"and {index + 1} ({', '.join(f'{n}={t}' for n, t in written.items())}) are the same question: "
+                          "a parameter that no text or formula uses only repeats the question")
+            return None
+        filled = _with_paths(data, filled_texts) | attribute_values[index]
         filled["variant"] = Variant(index=index + 1, count=count, values=values,
                                     label=", ".join(f"{name}={text}" for name, text in written.items()))
         try:
@@ -138,8 +145,6 @@ def expand(section: QuestionSection, parse: Callable[[QuestionSection], Any]):
         if not _distinct_options(section, variant, label):
             return None
         variants.append(variant)
-    if not _distinct_variants(section, variants):
-        return None
     return variants[0].model_copy(update={"variants": tuple(variants)})
 
 
@@ -267,34 +272,80 @@ def _check_placeholders(section: QuestionSection, parameters, names: dict) -> di
     return formulas
 
 
-def _fill(data, values: dict, shown: dict, formulas: dict[str, Formula], section: QuestionSection, label: str):
-    """``data`` with every placeholder of every text filled for one variant; None after reporting a failure."""
-    failed = []
+class _Texts:
+    """The texts of a parsed question that hold placeholders, each split once into its literal parts and
+    its placeholders, so that filling them for a variant is a join, not a search."""
 
-    def one(match: re.Match) -> str:
-        if match.group("name") is not None:
-            return shown[match.group("name")]
-        try:
-            source = match.group("formula").strip()
-            formula = formulas.get(source) or compile_formula(source, values)
-            return display(formula.evaluate(values))
-        except FormulaError as error:
-            failed.append((match.group(0), error))
-            return match.group(0)
+    def __init__(self, data, formulas: dict[str, Formula]):
+        self.formulas = formulas
+        self.texts: dict[tuple, list] = {}  # path in the dumped question -> [str | (name,) | Formula]
+        self._collect(data, ())
 
-    def walk(item):
+    def _collect(self, item, path: tuple) -> None:
         if isinstance(item, str):
-            return PLACEHOLDER.sub(one, item) if "{" in item else item
-        if isinstance(item, dict):
-            return {key: walk(value) for key, value in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [walk(value) for value in item]
-        return item
+            if "{" in item and PLACEHOLDER.search(item):
+                self.texts[path] = self._parts(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                self._collect(value, (*path, key))
+        elif isinstance(item, (list, tuple)):
+            for index, value in enumerate(item):
+                self._collect(value, (*path, index))
 
-    filled = walk(data)
-    for placeholder, error in dict(failed).items():
-        section.error(_line_of(section, placeholder), f"{placeholder} fails on {label}: {error}")
-    return None if failed else filled
+    def _parts(self, text: str) -> list:
+        parts, position = [], 0
+        for match in PLACEHOLDER.finditer(text):
+            parts.append(text[position:match.start()])
+            if match.group("name") is not None:
+                parts.append((match.group("name"), match.group(0)))
+            else:
+                source = match.group("formula").strip()
+                parts.append((self.formulas.get(source) or source, match.group(0)))
+            position = match.end()
+        parts.append(text[position:])
+        return parts
+
+    def fill(self, values: dict, shown: dict, section: QuestionSection, label: str) -> dict[tuple, str] | None:
+        """{path: filled text} for one variant; None after reporting a formula that fails on it."""
+        computed: dict[str, str] = {}
+        filled, failed = {}, {}
+        for path, parts in self.texts.items():
+            pieces = []
+            for part in parts:
+                if isinstance(part, str):
+                    pieces.append(part)
+                    continue
+                item, written = part
+                if isinstance(item, str):  # a parameter's name (a formula that did not compile was reported)
+                    pieces.append(shown.get(item, written))
+                    continue
+                if item.source not in computed:
+                    try:
+                        computed[item.source] = display(item.evaluate(values))
+                    except FormulaError as error:
+                        failed.setdefault(written, error)
+                        computed[item.source] = written
+                pieces.append(computed[item.source])
+            filled[path] = "".join(pieces)
+        for placeholder, error in failed.items():
+            section.error(_line_of(section, placeholder), f"{placeholder} fails on {label}: {error}")
+        return None if failed else filled
+
+
+def _with_paths(data: dict, texts: dict[tuple, str]) -> dict:
+    """A copy of ``data`` with the text at each path replaced; containers off those paths are shared."""
+    copy, copied = dict(data), set()
+    for path, text in texts.items():
+        container = copy
+        for depth, key in enumerate(path[:-1]):
+            child = container[key]
+            if path[:depth + 1] not in copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                container[key] = child
+                copied.add(path[:depth + 1])
+            container = child
+        container[path[-1]] = text
+    return copy
 
 
 def _distinct_options(section: QuestionSection, question, label: str) -> bool:
@@ -306,20 +357,6 @@ def _distinct_options(section: QuestionSection, question, label: str) -> bool:
                           "the variant gives two options the same text")
             return False
         seen[key] = position
-    return True
-
-
-def _distinct_variants(section: QuestionSection, variants: list) -> bool:
-    seen: dict[str, Variant] = {}
-    for variant in variants:
-        key = repr(variant.model_dump(exclude={"variant"}))
-        if key in seen:
-            first, second = seen[key], variant.variant
-            section.error(section.heading_line, f"variants {first.index} ({first.label}) and {second.index} "
-                          f"({second.label}) are the same question: a parameter that no text or formula uses "
-                          "only repeats the question")
-            return False
-        seen[key] = variant.variant
     return True
 
 

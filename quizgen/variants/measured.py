@@ -127,7 +127,11 @@ def resolve(course, results_by_lab: dict[str, list[dict]]):
             entry.reason = _unstable(variant, measured)
             if entry.reason is None:
                 entry.answer = float(f"{statistics.median(measured):.{SIGNIFICANT_DIGITS}g}")
-                kept.append(variant.model_copy(update={"answer": entry.answer}))
+                update = {"answer": entry.answer}
+                if variant.variant:  # the key shows what each seed measured
+                    update["variant"] = variant.variant.model_copy(
+                        update={"seeds": tuple(report.seeds), "measured": tuple(measured)})
+                kept.append(variant.model_copy(update=update))
         reports.append(report)
         if report.problem() is not None:
             replaced[(concept.id, question.id)] = None
