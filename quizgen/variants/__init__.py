@@ -130,13 +130,12 @@ def expand(section: QuestionSection, parse: Callable[[QuestionSection], Any]):
             return None
         same = seen.setdefault((tuple(filled_texts.values()), repr(attribute_values[index])), index)
         if same != index:
-            section.error(section.heading_line, f"variants {same + 1} ({', '.join(f'{n}={t}' for n, t in shown[same].items())}) "
-                          f"and {index + 1} ({', '.join(f'{n}={t}' for n, t in written.items())}) are the same question: "
-                          "a parameter that no text or formula uses only repeats the question")
+            section.error(section.heading_line, f"variants {same + 1} ({_values(shown[same])}) and {index + 1} "
+                          f"({_values(written)}) are the same question: a parameter that no text or formula uses "
+                          "only repeats the question")
             return None
         filled = _with_paths(data, filled_texts) | attribute_values[index]
-        filled["variant"] = Variant(index=index + 1, count=count, values=values,
-                                    label=", ".join(f"{name}={text}" for name, text in written.items()))
+        filled["variant"] = Variant(index=index + 1, count=count, values=values, label=_values(written))
         try:
             variant = type(template).model_validate(filled)
         except ValueError as error:
@@ -231,8 +230,13 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+def _values(shown: dict[str, str]) -> str:
+    """A variant's values as the question shows them: "p=8, r=2"."""
+    return ", ".join(f"{name}={text}" for name, text in shown.items())
+
+
 def _variant_label(index: int, shown: dict[str, str], count: int) -> str:
-    return f"variant {index + 1} of {count} ({', '.join(f'{name}={text}' for name, text in shown.items())})"
+    return f"variant {index + 1} of {count} ({_values(shown)})"
 
 
 def _line_of(section: QuestionSection, needle: str) -> int:
