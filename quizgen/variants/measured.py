@@ -168,5 +168,5 @@ def _unstable(variant, measured: list[float | None]) -> str | None:
     worst = max(abs(value - centre) for value in measured)
     if worst > margin * (1 + 1e-9):
         return (f"the seeds measured {number(min(measured), 3)} to {number(max(measured), 3)}, wider than "
-                f"± {number(margin)} around {number(centre, 3)}")
+                f"± {number(margin, 3)} around {number(centre, 3)}")
     return None
