@@ -12,6 +12,7 @@ import pytest
 from paths import FIXTURES, ROOT
 
 FULL = FIXTURES / "courses" / "full"
+GENERATED = FIXTURES / "courses" / "generated"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ARTIFACTS = ROOT / "build" / "test-artifacts"
@@ -51,6 +52,15 @@ def lab_results(folder: Path) -> dict:
         },
         "sft-objective": {"lab": "sft-objective", "claims": [], "metrics": {}},
     }
+
+
+def site_course(content: Path):
+    """The course as a site built without lab results shows it: questions whose answers a lab measures are
+    left out (quizgen.build.with_measured_answers)."""
+    from quizgen.build import with_measured_answers
+    from quizgen.loader import load_course
+
+    return with_measured_answers(load_course(content), {})[0]
 
 
 def needs(path: Path, what: str):

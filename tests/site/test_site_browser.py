@@ -11,13 +11,12 @@ import json
 
 import pytest
 
-from quizgen.loader import load_course
-from site_helpers import AXE, ROOT, needs
+from site_helpers import AXE, ROOT, needs, site_course
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
 SITE = "content/site"
-COURSE = load_course(ROOT / "content")
+COURSE = site_course(ROOT / "content")
 
 
 def question(concept_id: str, question_id: str):

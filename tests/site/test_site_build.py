@@ -16,11 +16,11 @@ from lxml import html as lxml_html
 
 from quizgen.build import build
 from quizgen.errors import ContentError
-from quizgen.loader import load_course
 from quizgen.site import pages as site_pages
 from quizgen.site.evidence import missing_claims
 from quizgen.site.order import learning_order, tag_slugs
 from paths import FIXTURES, ROOT
+from site_helpers import site_course
 
 FULL = FIXTURES / "courses" / "full"
 
@@ -65,7 +65,7 @@ def test_index_lists_every_concept_in_learning_order(sites):
     # sft-objective sends the learner to ift-vs-pretraining, which sends them to parameter-initialization.
     assert links == ["concepts/sft-objective.html", "concepts/ift-vs-pretraining.html",
                      "concepts/parameter-initialization.html"]
-    course = load_course(ROOT / "content")
+    course = site_course(ROOT / "content")
     assert len(select(index, ".concept-list > li")) == len(course.concepts)
 
 
@@ -84,7 +84,7 @@ def test_tag_slugs_are_unique_file_names():
 
 def test_every_question_is_answerable_without_javascript(sites):
     """Each question's answer and explanation sit in a <details> right after its form."""
-    course = load_course(ROOT / "content")
+    course = site_course(ROOT / "content")
     for concept in course.concepts:
         page = parse(sites["content"] / "site" / "concepts" / f"{concept.id}.html")
         for question in concept.questions:
@@ -203,7 +203,7 @@ def test_claims_without_results_are_named(sites, full_course):
 
 def test_no_lab_results_at_all_still_builds_and_says_so(sites):
     index = text(select(parse(sites["content"] / "site" / "index.html"), ".lab-status")[0])
-    course = load_course(ROOT / "content")
+    course = site_course(ROOT / "content")
     claimed = sum(1 for _, question in course.questions if question.claim)
     assert f"{claimed} questions name claims that no lab results back yet" in index
 
