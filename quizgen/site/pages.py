@@ -29,6 +29,7 @@ from quizgen.model import Concept, Course
 from quizgen.questions import UnsupportedQuestionType, question_type
 from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
 from quizgen.site.order import learning_order, tag_slugs
+from quizgen.site.variants import check_data, variants_of, varying
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "site"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
@@ -108,7 +109,8 @@ def environment() -> Environment:
     # num: a number as a learner reads it (float noise rounded away); exact: as the page's script reads it back.
     env.filters.update(md=md_filter, md_inline=md_inline_filter, num=partial(number, digits=6), exact=number,
                        correct_indices=correct_indices)
-    env.globals.update(type_label=type_label, question_template=question_template, letter=option_letter)
+    env.globals.update(type_label=type_label, question_template=question_template, letter=option_letter,
+                       varying=varying, check_data=check_data)
     return env
 
 
@@ -218,7 +220,8 @@ class Site:
     def concept_has_math(concept: Concept) -> bool:
         if has_math(markdown_block(concept.explanation)):
             return True
-        return any("$" in text for q in concept.questions for text in question_type(q).texts(q))
+        return any("$" in text for q in concept.questions for variant in variants_of(q)
+                   for text in question_type(variant).texts(variant))
 
     def render_index(self) -> bytes:
         template = environment().get_template("index.html")

@@ -16,7 +16,7 @@ import pytest
 
 from quizgen.build import build
 from paths import FIXTURES
-from site_helpers import ARTIFACTS, FULL, ROOT, lab_results
+from site_helpers import ARTIFACTS, FULL, GENERATED, ROOT, lab_results
 
 @pytest.fixture(scope="session")
 def make_lab_results():
@@ -25,8 +25,9 @@ def make_lab_results():
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory) -> dict[str, Path]:
-    """build/ folders: "content" (the real course, no lab results), "full" (the fixture, with results) and
-    "lms" (a fixture that shows images, PNG and SVG, one with a space in its name)."""
+    """build/ folders: "content" (the real course, no lab results), "full" (the fixture, with results),
+    "lms" (a fixture that shows images, PNG and SVG, one with a space in its name) and "generated" (generated
+    questions of every auto-graded type)."""
     base = tmp_path_factory.mktemp("sites")
     built = {}
     build(ROOT / "content", base / "content", ["site"], {})
@@ -35,6 +36,8 @@ def sites(tmp_path_factory) -> dict[str, Path]:
     built["full"] = base / "full"
     build(FIXTURES / "courses" / "lms", base / "lms", ["site"], {})
     built["lms"] = base / "lms"
+    build(GENERATED, base / "generated", ["site"], {})
+    built["generated"] = base / "generated"
     return built
 
 
