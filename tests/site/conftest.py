@@ -16,7 +16,7 @@ import pytest
 
 from quizgen.build import build
 from paths import FIXTURES
-from site_helpers import ARTIFACTS, FULL, GENERATED, ROOT, lab_results
+from site_helpers import ARTIFACTS, FULL, GENERATED, GENERATED_RUBRIC, ROOT, lab_results
 
 @pytest.fixture(scope="session")
 def make_lab_results():
@@ -26,8 +26,9 @@ def make_lab_results():
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory) -> dict[str, Path]:
     """build/ folders: "content" (the real course, no lab results), "full" (the fixture, with results),
-    "lms" (a fixture that shows images, PNG and SVG, one with a space in its name) and "generated" (generated
-    questions of every auto-graded type)."""
+    "lms" (a fixture that shows images, PNG and SVG, one with a space in its name), "generated" (generated
+    questions of every auto-graded type) and "generated-rubric" (a generated critique, and a multi whose points
+    change)."""
     base = tmp_path_factory.mktemp("sites")
     built = {}
     build(ROOT / "content", base / "content", ["site"], {})
@@ -38,6 +39,8 @@ def sites(tmp_path_factory) -> dict[str, Path]:
     built["lms"] = base / "lms"
     build(GENERATED, base / "generated", ["site"], {})
     built["generated"] = base / "generated"
+    build(GENERATED_RUBRIC, base / "generated-rubric", ["site"], {})
+    built["generated-rubric"] = base / "generated-rubric"
     return built
 
 

@@ -13,6 +13,7 @@ from paths import FIXTURES, ROOT
 
 FULL = FIXTURES / "courses" / "full"
 GENERATED = FIXTURES / "courses" / "generated"
+GENERATED_RUBRIC = Path(__file__).resolve().parent / "courses" / "generated-rubric"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ARTIFACTS = ROOT / "build" / "test-artifacts"

@@ -24,8 +24,16 @@ def question(concept_id: str, question_id: str):
 
 
 def first_of_type(kind: str):
-    """The first question of a type in the real course, with its concept."""
+    """The first question of a type in the real course, with its concept (a generated question's shown variant
+    is the one the browser draws: see shown_variant, and test_site_variants.py)."""
     return next((concept, q) for concept, q in COURSE.questions if q.type == kind)
+
+
+def shown_variant(page, q):
+    """The variant of ``q`` the page shows (a question without parameters is itself)."""
+    if not q.generated:
+        return q
+    return q.variants[int(page.locator(f"#q-{q.id}").get_attribute("data-shown")) - 1]
 
 
 def progress(page) -> dict:
@@ -116,6 +124,7 @@ def test_truefalse_and_short_answers(watched):
 def test_numeric_uses_the_tolerance_and_the_unit(watched):
     concept, q = next((c, q) for c, q in COURSE.questions if q.type == "numeric" and q.margin and q.unit)
     page = watched.open(f"{SITE}/concepts/{concept.id}.html")
+    q = shown_variant(page, q)
     section = page.locator(f"#q-{q.id}")
     field = section.get_by_label("Your answer")
     verdict = section.locator("form .verdict")

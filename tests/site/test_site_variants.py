@@ -2,8 +2,9 @@
 JavaScript, each browser shows the variant its id draws (the draw of quizgen.variants.learner_index) and
 keeps it, and "New variant" moves to the next one, whose numbers the check then uses.
 
-The fixture tests/fixtures/courses/generated has one generated question of each auto-graded type; its site
-is built once per session (conftest.py, "generated").
+The fixture tests/fixtures/courses/generated has one generated question of each auto-graded type, and
+tests/site/courses/generated-rubric a generated critique and a multi whose points change; their sites are
+built once per session (conftest.py: "generated", "generated-rubric").
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml import html as lxml_html
 from quizgen.loader import load_course
 from quizgen.markdown import render_markdown
 from quizgen.variants import learner_index
-from site_helpers import AXE, GENERATED, needs
+from site_helpers import AXE, GENERATED, GENERATED_RUBRIC
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed").expect
 
@@ -58,6 +59,9 @@ def page(sites):
     return lxml_html.fromstring((sites["generated"] / "site" / "concepts" / f"{CONCEPT.id}.html").read_bytes())
 
 
+RUBRIC_COURSE = load_course(GENERATED_RUBRIC)
+
+
 def as_variant(section, index: int):
     """The question as the script shows variant ``index``: every other variant's elements removed."""
     shown = copy.deepcopy(section)
@@ -82,18 +86,19 @@ def form_data(form, index: int) -> dict[str, str]:
     return data
 
 
-def test_every_variant_s_texts_and_key_are_on_the_page(page):
-    for q in CONCEPT.questions:
+def assert_every_variant_is_on_the_page(concept, page):
+    for q in concept.questions:
         section = page.get_element_by_id(f"q-{q.id}")
         assert section.get("data-variant-count") == str(len(q.variants)) and len(q.variants) > 1
-        assert section.get("data-key") == f"{CONCEPT.id}#{q.id}"
-        form = section.xpath(".//form[contains(@class, 'quiz')]")[0]
+        assert section.get("data-key") == f"{concept.id}#{q.id}"
+        forms = section.xpath(".//form[contains(@class, 'quiz') and @data-points]")
         for variant in q.variants:
             index = variant.variant.index
             shown = words(as_variant(section, index).text_content())
             for text in (variant.stem, variant.explanation):
                 assert markdown_text(text) in shown, (q.id, index)
-            data = form_data(form, index)
+            assert markdown_text(variant.title, inline=True) in shown
+            data = form_data(forms[0], index)
             assert float(data["points"]) == variant.points
             if q.type in ("choice", "multi", "truefalse"):
                 for option in variant.options:
@@ -108,6 +113,19 @@ def test_every_variant_s_texts_and_key_are_on_the_page(page):
             if q.type == "short":
                 assert json.loads(data["accepted"]) == list(variant.accepted)
                 assert all(answer in shown for answer in variant.accepted)
+            if q.type == "critique":
+                for text in (variant.task, variant.exemplar):
+                    assert markdown_text(text) in shown
+                for criterion in variant.rubric:
+                    for text in (criterion.name, criterion.full, criterion.partial, criterion.none):
+                        assert text is None or markdown_text(text, inline=True) in shown
+
+
+def test_every_variant_s_texts_and_key_are_on_the_page(page, sites):
+    assert_every_variant_is_on_the_page(CONCEPT, page)
+    concept = RUBRIC_COURSE.concepts[0]
+    rubric_page = lxml_html.fromstring((sites["generated-rubric"] / "site" / "concepts" / f"{concept.id}.html").read_bytes())
+    assert_every_variant_is_on_the_page(concept, rubric_page)
 
 
 def test_without_javascript_the_first_variant_shows_and_is_the_key(page):
@@ -141,7 +159,7 @@ def test_what_every_variant_shares_is_written_once(sites):
 # --- in the browser ------------------------------------------------------------------------------------
 
 
-def open_as(browser, server, learner: str | None, javascript: bool = True):
+def open_as(browser, server, learner: str | None, javascript: bool = True, site: str = SITE, path: str = PAGE):
     """A fresh browser (context) whose stored progress names ``learner`` (none: the page makes its id),
     on the concept page."""
     context = browser.new_context(java_script_enabled=javascript)
@@ -151,11 +169,11 @@ def open_as(browser, server, learner: str | None, javascript: bool = True):
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.errors = errors
     if learner is not None:
-        page.goto(f"{server}/{SITE}/index.html")
+        page.goto(f"{server}/{site}/index.html")
         key = "quizgen:" + page.locator("body").get_attribute("data-course")
         page.evaluate("([key, value]) => window.localStorage.setItem(key, value)",
                       [key, json.dumps({"answers": {}, "learner": learner})])
-    page.goto(f"{server}/{PAGE}")
+    page.goto(f"{server}/{path}")
     page.wait_for_load_state("load")
     return context, page
 
@@ -328,4 +346,59 @@ def test_print_shows_the_learner_s_variant_without_controls(browser, server):
     assert section.locator(".key-verdict").locator("visible=true").count() == 1
     variant = question("masked-share").variants[drawn(learner, "masked-share") - 1]
     expect(section.locator(".key-verdict").locator("visible=true")).to_contain_text(f"The answer is {variant.answer:.6g}")
+    context.close()
+
+
+def test_a_generated_critique_and_points_that_change_follow_the_variant(browser, server):
+    concept = RUBRIC_COURSE.concepts[0]
+    critique, multi = concept.question("critique-lr"), concept.question("signs")
+    site = "generated-rubric/site"
+
+    def plain(text):  # the words before the math (KaTeX renders the rest)
+        return text.split("$")[0].strip()
+
+    def draw(learner, q):
+        return learner_index(learner, concept.id, q.id, len(q.variants)) + 1
+
+    learner = "rubric-learner"
+    context, page = open_as(browser, server, learner, site=site, path=f"{site}/concepts/{concept.id}.html")
+    section = page.locator(f"#q-{critique.id}")
+    first = draw(learner, critique)
+    section.get_by_label("Your critique").fill(f"My critique of variant {first}.")
+    section.get_by_role("button", name="Reveal the rubric and exemplar").click()
+    exemplar = section.locator(".exemplar")
+    expect(exemplar).to_contain_text(plain(critique.variants[first - 1].exemplar), use_inner_text=True)
+    for criterion in section.locator(".criterion").all():
+        criterion.locator("label", has_text="Full credit").click()
+    section.get_by_role("button", name="Score my critique").click()
+    expect(section.locator(".self-assessment .verdict")).to_contain_text("4 of 4 points")
+
+    section.get_by_role("button", name="New variant").click()
+    second = first % len(critique.variants) + 1
+    expect(section.get_by_label("Your critique")).to_have_value("")
+    expect(section.locator(".variant-status")).to_contain_text(f"Your score from variant {first} counts")
+    section.get_by_label("Your critique").fill(f"My critique of variant {second}.")
+    section.get_by_role("button", name="Reveal the rubric and exemplar").click()
+    expect(exemplar).to_contain_text(plain(critique.variants[second - 1].exemplar), use_inner_text=True)
+    expect(section.locator(".criterion").first).to_contain_text(
+        critique.variants[second - 1].rubric[0].full, use_inner_text=True)
+    saved = stored(page)["answers"][f"{concept.id}#{critique.id}"]
+    assert saved["variant"] == second and saved["text"] == f"My critique of variant {second}."
+    assert saved["score"] == 4  # the earlier variant's score counts until this one is scored
+    page.reload()
+    expect(section.get_by_label("Your critique")).to_have_value(f"My critique of variant {second}.")
+
+    # a multi whose points are a formula: the check and the page's total follow the variant shown
+    section = page.locator(f"#q-{multi.id}")
+    for _ in range(2):
+        variant = multi.variants[int(section.get_attribute("data-shown")) - 1]
+        for position, option in enumerate(variant.options):
+            section.locator(".options input").nth(position).set_checked(option.correct)
+        section.get_by_role("button", name="Check answer").click()
+        expect(section.locator("form .verdict")).to_contain_text(
+            f"Correct. {variant.points:g} of {variant.points:g} points")
+        expect(page.locator("[data-page-progress]")).to_contain_text(f"scoring {4 + variant.points:g} of "
+                                                                     f"{4 + variant.points:g} points")
+        section.get_by_role("button", name="New variant").click()
+    assert page.errors == []
     context.close()
