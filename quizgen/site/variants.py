@@ -31,12 +31,12 @@ def variants_of(question) -> tuple:
 
 def varying(question, tag: str = "div", caller: Callable | None = None) -> Markup:
     """The HTML ``caller`` renders for each variant of ``question``, once if every variant renders the
-    same; else each variant's in a ``<tag class="variant" data-variant="N">``, all but the first hidden."""
+    same; else each variant's in a ``<tag data-variant="N">``, all but the first hidden."""
     rendered = [caller(variant) for variant in variants_of(question)]
     if all(part == rendered[0] for part in rendered):
         return rendered[0]
     return Markup("").join(
-        Markup('<{0} class="variant" data-variant="{1}"{2}>{3}</{0}>').format(
+        Markup('<{0} data-variant="{1}"{2}>{3}</{0}>').format(
             tag, index, "" if index == 1 else Markup(" hidden"), part)
         for index, part in enumerate(rendered, 1))
 
