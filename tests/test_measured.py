@@ -111,7 +111,7 @@ def test_each_variant_is_keyed_by_the_median_of_the_seeds(tmp_path):
     assert [v.variant.label for v in question.variants] == ["lr=1e-4, steps=10", "lr=1e-4, steps=20",
                                                            "lr=1e-3, steps=10"]
     assert [v.answer for v in question.variants] == [0.98, 0.95, 0.81]
-    assert all(v.variant.count == 3 for v in question.variants)
+    assert [(v.variant.index, v.variant.count) for v in question.variants] == [(1, 3), (2, 3), (3, 3)]
     assert question.variants[1].variant.seeds == (0, 1, 2)
     assert question.variants[1].variant.measured == (0.95, 0.96, 0.9312345)
     assert question.answer == 0.98 and question.accepts(0.94) and not question.accepts(0.92)

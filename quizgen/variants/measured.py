@@ -137,7 +137,10 @@ def resolve(course, results_by_lab: dict[str, list[dict]]):
             replaced[(concept.id, question.id)] = None
         elif question.variants:
             count = len(kept)
-            pool = tuple(v.model_copy(update={"variant": v.variant.model_copy(update={"count": count})}) for v in kept)
+            # Numbered anew, 1 … count, as the site and the exports show them ("variant 3 of 5"); the label
+            # keeps naming each by its values.
+            pool = tuple(v.model_copy(update={"variant": v.variant.model_copy(update={"index": position, "count": count})})
+                         for position, v in enumerate(kept, 1))
             replaced[(concept.id, question.id)] = pool[0].model_copy(update={"variants": pool})
         else:
             replaced[(concept.id, question.id)] = kept[0]
