@@ -1,4 +1,5 @@
-"""What the export formats share: quizzes, content-derived ids, rendered text, templates, zips.
+"""What the export formats share: quizzes, content-derived ids, rendered text, templates, zips, and how a
+generated question's variants are written (``variants``, ``variant_id``, ``variant_title``).
 
 Every export renders the same Course; nothing here re-reads Markdown files. Rendered text is
 cached per (text, math style), so a stem shared by five formats is rendered once.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import jinja2
 
+from quizgen.errors import Diagnostic
 from quizgen.formats.notation import number
 from quizgen.markdown import MathStyle, render_markdown
 from quizgen.model import Concept, Course, QuizSettings
@@ -76,6 +78,48 @@ def stable_id(*parts: str) -> str:
 
 def full_id(concept: Concept, question) -> str:
     return f"{concept.id}#{question.id}"
+
+
+# --- generated questions as pools -------------------------------------------------------------------
+# A generated question (quizgen.variants) is its first variant carrying all of them in `variants`. The LMS
+# exports write it as a pool an LMS draws one question from (a Canvas question group, a QTI 2.1 section
+# with <selection>, a Moodle category per question); the key and the item bank list every variant. A
+# form's question (quizgen.forms) is one drawn variant without a pool: it is written as one question.
+
+
+def variants(question) -> tuple:
+    """The questions the exports write for ``question``: every variant of a generated question, or the
+    question alone (a question without parameters, or a form's drawn variant)."""
+    return question.variants or (question,)
+
+
+def variant_id(concept: Concept, question) -> str:
+    """The id of one variant, ``concept#question/v<index>`` (its place among the combinations of its
+    parameters' values, so unchanged when another variant is dropped); a question that is no variant keeps
+    its full id. Every export derives a variant's identifiers (Canvas idents, QTI identifiers and labels,
+    Moodle and GIFT idnumbers) from it, so a form's drawn variant has the same ones as in the pool."""
+    if question.variant is None:
+        return full_id(concept, question)
+    return f"{full_id(concept, question)}/v{question.variant.index}"
+
+
+def variant_title(question) -> str:
+    """The title under which an export lists a variant, its values after the title ("Tokens (p=8, r=2)"),
+    so that an instructor tells a pool's questions apart; a question that is no variant keeps its title."""
+    return f"{question.title} ({question.variant.label})" if question.variant else question.title
+
+
+def unequal_points(concept: Concept, question, lms: str) -> list[Diagnostic]:
+    """A warning when the variants of a generated question are worth different points (points= given by a
+    formula) in an LMS whose pool gives every question it draws the same points, the question's (its first
+    variant's)."""
+    points = sorted({variant.points for variant in variants(question)})
+    if len(points) < 2:
+        return []
+    listed = ", ".join(number(value) for value in points)
+    return [Diagnostic(concept.path, question.line, f"the variants are worth {listed} points, but {lms} gives every "
+                       f"question it draws from a pool the same points: each is worth {number(question.points)} there",
+                       "warning")]
 
 
 def html(text: str, math: MathStyle = "tex", files: Files | None = None) -> str:
@@ -179,7 +223,8 @@ def environment(format_name: str) -> jinja2.Environment:
         auto_reload=False,
     )
     env.filters.update(html=html, inline_html=inline_html, number=number)
-    env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers, unsupported=unsupported)
+    env.globals.update(stable_id=stable_id, full_id=full_id, correct_answers=correct_answers, unsupported=unsupported,
+                       variants=variants, variant_id=variant_id, variant_title=variant_title)
     return env
 
 
