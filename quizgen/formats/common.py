@@ -94,10 +94,10 @@ def variants(question) -> tuple:
 
 
 def variant_id(concept: Concept, question) -> str:
-    """The id of one variant, ``concept#question/v<index>`` (its place among the combinations of its
-    parameters' values, so unchanged when another variant is dropped); a question that is no variant keeps
-    its full id. Every export derives a variant's identifiers (Canvas idents, QTI identifiers and labels,
-    Moodle and GIFT idnumbers) from it, so a form's drawn variant has the same ones as in the pool."""
+    """The id of one variant, ``concept#question/v<index>``: its number, as the site and the key show it
+    ("variant 3 of 5"); a question that is no variant keeps its full id. Every export derives a variant's
+    identifiers (Canvas idents, QTI identifiers, labels and file names, Moodle and GIFT idnumbers) from it,
+    so a form's drawn variant has the same ones as in the pool."""
     if question.variant is None:
         return full_id(concept, question)
     return f"{full_id(concept, question)}/v{question.variant.index}"
