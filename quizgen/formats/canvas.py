@@ -7,6 +7,12 @@ item HTML (what Canvas's importer resolves, see docs/exports.md). Math is left a
 MathJax. Numeric ranges are worked out in decimal (notation.number_range), so Canvas stores the margin
 as written.
 
+A generated question (quizgen.variants) becomes a question group, as Canvas's own export writes one
+(lib/cc/qti/qti_generator.rb, add_group): a <section> inside the root section whose
+<selection_ordering> says to pick 1 item (<selection_number>) worth the question's points
+(<selection_extension><points_per_item>), holding an item per variant. Canvas's importer makes it a
+quiz group (pick_count, question_points) keyed by the section's ident, so each learner gets one variant.
+
 A critique becomes an essay question. Canvas shows an essay's general comments to learners after they
 submit and has no grader-only text for a quiz question, so its rubric goes there and its exemplar
 answer does not go into the package at all (the key and the critique export carry it).
@@ -19,7 +25,9 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from quizgen.formats.common import file_urls, full_id, html, render, show_correct_answers, stable_id, write_quiz_zips
+from quizgen.formats.common import (
+    file_urls, full_id, html, render, show_correct_answers, stable_id, unequal_points, variant_id, write_quiz_zips,
+)
 from quizgen.formats.notation import number_range
 from quizgen.questions import for_type
 
@@ -61,8 +69,19 @@ def general_feedback(question, files) -> str:
 
 
 def item_xml(concept, question) -> Markup:
+    """The question as the assessment lists it: its <item>, or for a generated question the question group
+    of its variants' items."""
+    if not question.variants:
+        return variant_item_xml(concept, question)
+    items = [variant_item_xml(concept, variant) for variant in question.variants]
+    return Markup(render(NAME, "group.xml", question=question, items=items,
+                         ident=stable_id("group", full_id(concept, question))))
+
+
+def variant_item_xml(concept, question) -> Markup:
+    """One <item>: its ident is derived from the variant's id (the full id for a question that is no variant)."""
     kind = canvas_type(question)
-    item = stable_id("item", full_id(concept, question))
+    item = stable_id("item", variant_id(concept, question))
     options = kind in CHOICE_KINDS
     option_ids = {option.text: stable_id(item, option.text) for option in question.options} if options else {}
     files = file_urls(concept, file_src)
@@ -102,5 +121,7 @@ def quiz_files(quiz, items: dict[str, Markup], course) -> dict[str, str | bytes]
     return files
 
 
-def write(course, results, out_dir: Path) -> None:
+def write(course, results, out_dir: Path) -> list:
     write_quiz_zips(course, item_xml, lambda quiz, items: quiz_files(quiz, items, course), out_dir)
+    return [warning for concept, question in course.questions if question.variants
+            for warning in unequal_points(concept, question, "a Canvas question group")]
