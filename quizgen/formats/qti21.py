@@ -3,6 +3,11 @@ assessmentTest with a section per concept, imsmanifest.xml, and media/<path in t
 each image the quiz's concepts show (each item's resource lists the files it shows and depends on a
 webcontent resource per file). Math becomes MathML.
 
+A generated question (quizgen.variants) is an assessmentSection of its own, invisible (its items count as
+its concept's; Canvas's importer adds no title question for it), with <selection select="1"/> and an
+assessmentItemRef per variant, each variant its own item file (items/<concept>/<question>.v<index>.xml)
+and manifest resource: a delivery engine draws one variant per candidate (Canvas makes it a quiz group).
+
 Scoring follows the course model: multi uses a mapping (+points/right, -points/right per wrong
 choice, floored at 0) or match for all-or-nothing; numeric uses <equal> with the tolerance; short
 answers map case-insensitively. A critique is an extendedTextInteraction whose rubric and exemplar
@@ -23,7 +28,8 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from quizgen.formats.common import (
-    Files, environment, file_urls, full_id, html, inline_html, show_correct_answers, stable_id, write_quiz_zips,
+    Files, environment, file_urls, full_id, html, inline_html, show_correct_answers, stable_id, variant_id, variants,
+    write_quiz_zips,
 )
 from quizgen.formats.notation import exact, number
 from quizgen.questions import for_type
@@ -55,7 +61,10 @@ def xhtml_inline(text: str, files: Files | None = None) -> Markup:
 
 
 def item_path(concept, question) -> str:
-    return f"items/{concept.id}/{question.id}.xml"
+    """Where a question's item file is: items/<concept>/<question>.xml, a variant's with ``.v<index>`` before
+    the extension (a slug has no dot, so no question's file can be a variant's)."""
+    suffix = f".v{question.variant.index}" if question.variant else ""
+    return f"items/{concept.id}/{question.id}{suffix}.xml"
 
 
 def file_path(name: str) -> str:
@@ -71,7 +80,7 @@ def file_src(name: str) -> str:
 def item_xml(concept, question, course) -> str:
     env = _environment()
     kind = for_type(QTI_KINDS, question, "the QTI 2.1 export")
-    context = {"concept": concept, "question": question, "ident": stable_id("item", full_id(concept, question)),
+    context = {"concept": concept, "question": question, "ident": stable_id("item", variant_id(concept, question)),
                "kind": kind, "files": file_urls(concept, file_src)}
     if kind in CHOICE_KINDS:
         context["shuffle"] = course.quiz_settings(concept).shuffle_answers and getattr(question, "shuffle", True)
@@ -90,31 +99,42 @@ def _environment():
     return env
 
 
-def package(quiz, items: dict[str, str], course) -> dict[str, str | bytes]:
-    """The package's files; ``items`` holds each question's rendered item, shared by every quiz it is in."""
+def pool_items(concept, question, course) -> dict[str, str]:
+    """{item path: item XML} of a question: its one item, or an item per variant of a generated question."""
+    return {item_path(concept, variant): item_xml(concept, variant, course) for variant in variants(question)}
+
+
+def package(quiz, items: dict[str, dict[str, str]], course) -> dict[str, str | bytes]:
+    """The package's files; ``items`` holds each question's rendered items ({full id: {item path: XML}}),
+    shared by every quiz it is in."""
     env = _environment()
-    files: dict[str, str | bytes] = {item_path(c, q): items[full_id(c, q)] for c, q in quiz.items}
-    paths = {full_id(c, q): item_path(c, q) for c, q in quiz.items}
-    sections: list[tuple] = []
+    files: dict[str, str | bytes] = {}
+    sections: list[tuple] = []  # (concept, [(question, [(variant, item path)])])
+    resources: list[tuple] = []  # (item identifier, item path, [(webcontent identifier, href)]), for the manifest
+    shown_names: set[str] = set()
     for concept, question in quiz.items:
+        rendered = items[full_id(concept, question)]
+        files |= rendered
         if not sections or sections[-1][0] is not concept:
             sections.append((concept, []))
-        sections[-1][1].append(question)
+        refs = [(variant, item_path(concept, variant)) for variant in variants(question)]
+        sections[-1][1].append((question, refs))
+        for variant, path in refs:
+            # The course files the item shows: its resource lists them and depends on theirs.
+            names = item_files(concept, rendered[path])
+            shown_names.update(names)
+            resources.append((stable_id("item", variant_id(concept, variant)), path,
+                              [(stable_id("file", name), quote(file_path(name))) for name in names]))
     settings = quiz.settings
     test_path = f"tests/{quiz.id}.xml"
     files[test_path] = env.get_template("test.xml").render(
-        quiz=quiz, sections=sections, paths=paths, settings=settings,
+        quiz=quiz, sections=sections, settings=settings,
         show_solution=show_solution(settings),
         total=number(sum(exact(question.points) for _, question in quiz.items)))
-    # The course files each item shows, as (webcontent resource identifier, href): the item's resource
-    # lists them and depends on theirs.
-    names = item_files(quiz, items)
-    shown = {key: [(stable_id("file", name), quote(file_path(name))) for name in item_names]
-             for key, item_names in names.items()}
     files["imsmanifest.xml"] = env.get_template("imsmanifest.xml").render(
-        quiz=quiz, paths=paths, test_path=test_path, shown=shown,
-        webcontent=sorted({resource for resources in shown.values() for resource in resources}))
-    files |= {file_path(name): course.local_file(name).read_bytes() for item_names in names.values() for name in item_names}
+        quiz=quiz, test_path=test_path, resources=resources,
+        webcontent=sorted({resource for *_, shown in resources for resource in shown}))
+    files |= {file_path(name): course.local_file(name).read_bytes() for name in sorted(shown_names)}
     return files
 
 
@@ -125,12 +145,11 @@ def show_solution(settings) -> bool:
     return show and not last_attempt_only
 
 
-def item_files(quiz, items: dict[str, str]) -> dict[str, list[str]]:
-    """{full id: the names of the course files its item shows}: those of its concept's files it points at."""
-    return {full_id(c, q): sorted({f.name for f in c.files if file_src(f.name) in items[full_id(c, q)]})
-            for c, q in quiz.items}
+def item_files(concept, xml: str) -> list[str]:
+    """The names of the course files an item shows: those of its concept's files it points at."""
+    return sorted({file.name for file in concept.files if file_src(file.name) in xml})
 
 
 def write(course, results, out_dir: Path) -> None:
-    write_quiz_zips(course, lambda concept, question: item_xml(concept, question, course),
+    write_quiz_zips(course, lambda concept, question: pool_items(concept, question, course),
                     lambda quiz, items: package(quiz, items, course), out_dir)
