@@ -9,6 +9,11 @@ and the one Moodle's reader takes the idnumber and tags from (qformat_gift's
 extract_idnumber_and_tags_from_comment): ``// [id:concept#question] [tag:…] …``, the same idnumber and
 tags as the Moodle XML export.
 
+A generated question (quizgen.variants) is written as its variants, each a question of its own (its title
+followed by its values, its idnumber ``concept#question/v<index>``), under a ``$CATEGORY:`` line of its own
+(the category the Moodle XML export gives it), then the file switches back to the concept's category: a
+Moodle quiz draws "a random question" from that category.
+
 What GIFT cannot say, the export says as warnings at the question's path:line (``write`` returns
 them): GIFT has no syntax for points, so Moodle imports every question worth 1; it cannot carry files,
 so an image the question shows does not arrive. GIFT has no field for grader-only text either, so a
@@ -22,7 +27,7 @@ import re
 from pathlib import Path
 
 from quizgen.errors import Diagnostic
-from quizgen.formats.common import full_id, html, inline_html
+from quizgen.formats.common import html, inline_html, variant_id, variant_title, variants
 from quizgen.formats.moodle import category_path, concept_tags, fraction
 from quizgen.formats.notation import number
 from quizgen.markdown import images_of
@@ -106,7 +111,7 @@ WRITERS = {
 
 def id_and_tags(concept, question, tags: list[str]) -> str:
     """The comment line Moodle's GIFT reader takes the idnumber and tags from."""
-    return "// " + " ".join([_token("id", full_id(concept, question))] + [_token("tag", tag) for tag in tags])
+    return "// " + " ".join([_token("id", variant_id(concept, question))] + [_token("tag", tag) for tag in tags])
 
 
 def _token(kind: str, value: str) -> str:
@@ -118,8 +123,8 @@ def question_gift(concept, question, tags: list[str] = ()) -> tuple[str, list[Di
     """The question in GIFT, and what GIFT loses of it, as warnings at its path:line."""
     writer = for_type(WRITERS, question, "the GIFT export")
     rich = Texts(concept)
-    head = (f"// {full_id(concept, question)}\n{id_and_tags(concept, question, tags)}\n"
-            f"::{escape(question.title)}::[html]{rich(question.stem)}")
+    head = (f"// {variant_id(concept, question)}\n{id_and_tags(concept, question, tags)}\n"
+            f"::{escape(variant_title(question))}::[html]{rich(question.stem)}")
     text = writer(head, question, f"####{rich(question.explanation)}", rich)
     return text, losses(concept, question, list(rich.shown))
 
@@ -144,9 +149,15 @@ def write(course, results, out_dir: Path) -> list[Diagnostic]:
         if not concept.questions:
             continue
         chunks.append(f"$CATEGORY: {category_path(course.title, concept)}")
-        for question in concept.questions:
-            text, lost = question_gift(concept, question, tags[concept.id])
-            chunks.append(text)
-            warnings += lost
+        for position, question in enumerate(concept.questions):
+            if question.variants:
+                chunks.append(f"$CATEGORY: {category_path(course.title, concept, question)}")
+            for variant in variants(question):
+                text, lost = question_gift(concept, variant, tags[concept.id])
+                chunks.append(text)
+                warnings += lost
+            following = concept.questions[position + 1:position + 2]
+            if question.variants and following and not following[0].variants:
+                chunks.append(f"$CATEGORY: {category_path(course.title, concept)}")
     (out_dir / "questions.gift.txt").write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
-    return warnings
+    return list(dict.fromkeys(warnings))  # a pool's variants lose the same things: said once

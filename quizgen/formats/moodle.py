@@ -11,6 +11,11 @@ Images are embedded as Moodle embeds them (write_files / import_text_with_files)
 ``<file name path="/" encoding="base64">`` next to the ``<text>`` of each field that shows the image,
 its src ``@@PLUGINFILE@@/<name>`` (URL-quoted). Math stays as \\( … \\) for Moodle's MathJax filter.
 
+A generated question (quizgen.variants) gets a category of its own under its concept's, holding its variants
+as questions (each named by its title and values, its idnumber ``concept#question/v<index>``), and the file
+switches back to the concept's category for the next question: a quiz takes "a random question" from that
+category (docs/exports.md says how), so each attempt draws one variant.
+
 Multi-answer scoring is Moodle's native partial credit: each right option +100/R %, each wrong one
 -100/R % (Moodle floors the total at 0), the same rule as the course model. Moodle's standard
 multichoice cannot say "all or nothing"; such questions get -100 % per wrong option, which is the
@@ -30,7 +35,7 @@ import jinja2
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from quizgen.formats.common import environment, file_urls, html, inline_html
+from quizgen.formats.common import environment, file_urls, html, inline_html, unequal_points
 from quizgen.questions import for_type
 
 NAME = "moodle"
@@ -71,10 +76,19 @@ def fraction(question, option) -> str:
     return "-100" if question.scoring == "all-or-nothing" else percent(-100 / right)
 
 
-def category_path(course_title: str, concept) -> str:
+def category_path(course_title: str, concept, question=None) -> str:
+    """The Moodle category of a concept's questions, ``$course$/top/<course title>/<concept title>``; with
+    ``question`` (a generated one), the category of its own under it that holds its variants (named by
+    the question's id, unique in its concept, where two titles may be the same)."""
     # Moodle splits category paths on "/"; a literal slash in a name is written "//".
-    names = [name.replace("/", "//") for name in (course_title, concept.title)]
-    return "$course$/top/" + "/".join(names)
+    names = [course_title, concept.title] + ([question.id] if question is not None else [])
+    return "$course$/top/" + "/".join(name.replace("/", "//") for name in names)
+
+
+def pool_info(question) -> str:
+    """The description of a generated question's category, shown in Moodle's question bank."""
+    return (f"The {len(question.variants)} variants of the generated question “{question.title}”: add a random "
+            "question from this category to a quiz, so that each attempt draws one of them.")
 
 
 # --- text -----------------------------------------------------------------------------------------
@@ -211,14 +225,17 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def write(course, results, out_dir: Path) -> None:
+def write(course, results, out_dir: Path) -> list:
     categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
     files = EmbeddedFiles(course)
     tags = concept_tags(course)
     xml = _environment().get_template("quiz.xml").render(
         categories=categories, moodle_item=moodle_item, fraction=fraction, rubric=rubric,
         texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept: tags[concept.id],
-        category_path=lambda concept: category_path(course.title, concept),
+        category_path=lambda concept, question=None: category_path(course.title, concept, question),
+        pool_info=pool_info,
         # The one quiz setting a Moodle question carries; the others belong to the quiz, not the bank.
         shuffles=lambda concept: course.quiz_settings(concept).shuffle_answers)
     (out_dir / "questions.xml").write_text(xml, encoding="utf-8")
+    return [warning for concept, question in course.questions if question.variants
+            for warning in unequal_points(concept, question, "a Moodle quiz's random question")]
