@@ -47,6 +47,27 @@ def answer_letters(question) -> str:
     return ", ".join(option_letter(index) for index, option in enumerate(question.options) if option.correct)
 
 
+def right_options(question) -> list[tuple]:
+    """(index, option) of every correct option."""
+    return [(index, option) for index, option in enumerate(question.options) if option.correct]
+
+
+def variant_note(question) -> str:
+    """What the line under a question's title says of its variants: how many a generated question has, or
+    which one a form drew; nothing for a question without parameters."""
+    if question.variants:
+        return f" · generated: {len(question.variants)} variants, one per learner"
+    if question.variant:
+        return f" · variant {question.variant.index} ({question.variant.label})"
+    return ""
+
+
+def measured_seeds(question) -> tuple[int, ...]:
+    """The seeds a lab measured a generated question's answers on (quizgen.variants.measured), the key's
+    columns beside each variant's answer; none for an answer a formula gives."""
+    return next((variant.variant.seeds for variant in question.variants if variant.variant.seeds), ())
+
+
 def media_url(name: str) -> str:
     """Where key.html and key.md find the course file at ``name`` (its path in the content folder)."""
     return f"{MEDIA}/{quote(name)}"
@@ -98,7 +119,9 @@ def _env():
         html=_key_html,
         inline_html=_key_inline_html,
     )
-    env.globals.update(option_letter=option_letter, answer_letters=answer_letters, key_answer=key_answer)
+    env.globals.update(option_letter=option_letter, answer_letters=answer_letters, key_answer=key_answer,
+                       right_options=right_options, measured_seeds=measured_seeds,
+                       variant_note=variant_note)
     return env
 
 
