@@ -3,10 +3,11 @@
 The tests are parametrized by quizgen.questions.TYPES, so registering a type makes each of them ask for
 it: a sample question (tests/fixtures/courses/every-type/), then every format in quizgen.formats.DECLARED,
 the site's template and its checker in site.js, the notebook's answer cell, check_answers, the grader's
-scorer and the Otter tests. A throwaway type registered for one test ("fake", with every field any real
-type has, so that code reading attributes could write it as a choice or a critique) shows that each
-output refuses a type it has no entry for with UnsupportedQuestionType, instead of writing it as
-another type or leaving it out.
+scorer and the Otter tests; and each type as a generated question (two variants) through every format
+that pools variants (Canvas, QTI 2.1, Moodle XML, GIFT, the key, the CSV). A throwaway type registered
+for one test ("fake", with every field any real type has, so that code reading attributes could write
+it as a choice or a critique) shows that each output refuses a type it has no entry for with
+UnsupportedQuestionType, instead of writing it as another type or leaving it out.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ import pytest
 
 from quizgen.errors import QuizgenError
 from quizgen.formats import DECLARED, get_format
-from quizgen.formats.common import full_id, stable_id
+from quizgen.formats.common import full_id, stable_id, variant_id
 from quizgen.grade.scoring import score_questions
 from quizgen.loader import load_course
 from quizgen.notebooks.checks import check_answers, chosen_letters
 from quizgen.notebooks.questions import answer_format, question_cells, reference_answer
 from quizgen.formats.otter import quiz_tests
 from quizgen.questions import TYPES, UnsupportedQuestionType, question_type
-from quizgen.questions.base import Option, QuestionAttrs, QuestionBody, QuestionType, body_texts
+from quizgen.questions.base import Option, QuestionAttrs, QuestionBody, QuestionType, Variant, body_texts
 from quizgen.questions.critique import Criterion
 from quizgen.site.pages import ASSETS_DIR
 from paths import FIXTURES
@@ -109,6 +110,44 @@ def test_every_format_writes_every_type(type_name, format_name, tmp_path):
         assert f"{question.id}" not in text, f"{format_name} does not carry {type_name} questions"
     else:
         assert marker in text, f"the {format_name} output has no {type_name} question"
+
+
+# The formats that write every variant of a generated question (the others see its first variant), and how
+# to find one variant, and its pool, in each.
+def _variant_markers(format_name: str, question, variant) -> list[str]:
+    vid, qid, index = variant_id(CONCEPT, variant), question.id, variant.variant.index
+    markers = {
+        "canvas": [f'<item ident="{stable_id("item", vid)}"', "<selection_number>1</selection_number>",
+                   f'<section ident="{stable_id("group", full_id(CONCEPT, question))}"'],
+        "qti21": [f'label="{vid}"', f'href="../items/{CONCEPT.id}/{qid}.v{index}.xml"', '<selection select="1"/>'],
+        "moodle": [f"<idnumber>{vid}</idnumber>", f"/{qid}</text>"],
+        "gift": [f"// {vid}\n", f"/{qid}\n"],
+        "key": [f'id="{CONCEPT.id}--{qid}--v{index}"'],
+        "csv": [f",{index},{len(question.variants)},{variant.variant.label}\n"],
+    }
+    return markers[format_name]
+
+
+def generated_sample(name: str):
+    """The type's sample as a generated question of two variants (quizgen.variants' shape: the first
+    variant carrying both), their stems told apart by the value."""
+    question = sample(name)
+    pool = tuple(question.model_copy(update={
+        "stem": f"{question.stem} (case {k})", "variant": Variant(index=k, count=2, values={"k": k}, label=f"k={k}")})
+        for k in (1, 2))
+    return pool[0].model_copy(update={"variants": pool})
+
+
+@pytest.mark.parametrize("format_name", ["canvas", "qti21", "moodle", "gift", "key", "csv"])
+@pytest.mark.parametrize("type_name", list(TYPES))
+def test_every_pooling_format_writes_every_variant_of_every_type(type_name, format_name, tmp_path):
+    question = generated_sample(type_name)
+    text = write(format_name, question, tmp_path / format_name)
+    for variant in question.variants:
+        for marker in _variant_markers(format_name, question, variant):
+            assert marker in text, f"the {format_name} output lacks {marker!r} of a generated {type_name} question"
+        if format_name != "key":  # the key shows the first variant in full, then each one's answer
+            assert f"(case {variant.variant.index})" in text, f"{format_name} lacks the stem of {variant.variant.label}"
 
 
 def test_the_exports_agree_on_each_types_answer_as_its_record_gives_it(tmp_path):

@@ -2,7 +2,9 @@
 
 Answers are compared as plain text: option HTML is reduced to its text content, numbers to
 (value, margin) pairs. The ids of Canvas items are content hashes, so Canvas is mapped back
-through the course's own ids.
+through the course's own ids. A generated question is read as its variants, each under its variant's id
+(quizgen.formats.common.variant_id: ``concept#question/v<index>``); the pools they sit in (Canvas question
+groups, QTI 2.1 sections with a selection, Moodle and GIFT categories) are read by the pool readers below.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from quizgen.formats.common import full_id, inline_html, stable_id
+from quizgen.formats.common import inline_html, stable_id, variant_id, variants
 from paths import ROOT
 
 QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -33,8 +35,8 @@ def expected(course, math: str = "tex") -> dict[str, tuple]:
     """What each question's answer must read back as, from the course model (math rendered as the
     format renders it: TeX delimiters, or MathML for QTI 2.1)."""
     answers = {}
-    for concept, question in course.questions:
-        key = full_id(concept, question)
+    for concept, question in all_variants(course):
+        key = variant_id(concept, question)
         if hasattr(question, "options"):
             answers[key] = tuple(sorted(plain(inline_html(o.text, math)) for o in question.options if o.correct))
         elif question.type == "numeric":
@@ -42,6 +44,16 @@ def expected(course, math: str = "tex") -> dict[str, tuple]:
         elif question.type == "short":
             answers[key] = tuple(sorted(question.accepted))
     return answers
+
+
+def all_variants(course) -> list[tuple]:
+    """(concept, question) of every question the exports write: each variant of a generated question."""
+    return [(concept, variant) for concept, question in course.questions for variant in variants(question)]
+
+
+def item_ids(course) -> dict[str, str]:
+    """{Canvas item ident: variant id} of every question (every variant) of the course."""
+    return {stable_id("item", variant_id(c, q)): variant_id(c, q) for c, q in all_variants(course)}
 
 
 def same(found: dict, wanted: dict) -> list[str]:
@@ -60,7 +72,7 @@ def same(found: dict, wanted: dict) -> list[str]:
 
 
 def canvas(zip_path: Path, course) -> dict:
-    ids = {stable_id("item", full_id(c, q)): full_id(c, q) for c, q in course.questions}
+    ids = item_ids(course)
     with zipfile.ZipFile(zip_path) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".xml") and "/" in n and "meta" not in n)
         root = etree.fromstring(archive.read(name))
@@ -140,7 +152,7 @@ def parse_gift(path: Path) -> list[dict]:
 def gift(path: Path, course) -> dict:
     """GIFT questions come back in file order; their ids are the course's, in the same order."""
     parsed = [q for q in parse_gift(path) if q["type"] != "Category"]
-    keys = [full_id(c, q) for c, q in course.questions]
+    keys = [variant_id(c, q) for c, q in all_variants(course)]
     assert len(parsed) == len(keys)
     found = {}
     for key, question in zip(keys, parsed):
@@ -160,20 +172,109 @@ def gift(path: Path, course) -> dict:
 
 
 def key_html(path: Path, course) -> dict:
+    """A question's answer from its section (its options marked correct, or its answer line); a generated
+    question's variants from its table of variants, a row each."""
     page = lxml.html.parse(str(path)).getroot()
     found = {}
     for concept, question in course.questions:
         section = page.get_element_by_id(f"{concept.id}--{question.id}")
-        if hasattr(question, "options"):
-            found[full_id(concept, question)] = tuple(sorted(
-                " ".join(span.text_content().split()) for span in section.xpath(".//li[@class='correct']/span[@class='option']")))
+        if question.variants:
+            for variant in question.variants:
+                row = page.get_element_by_id(f"{concept.id}--{question.id}--v{variant.variant.index}")
+                found[variant_id(concept, variant)] = _key_answer(row.xpath(".//td[@class='answer']")[0], variant)
+        elif hasattr(question, "options"):
+            found[variant_id(concept, question)] = _key_answer(section.xpath(".//ol[@class='options']")[0], question,
+                                                               ".//li[@class='correct']/span[@class='option']")
         elif question.type in ("numeric", "short"):
-            text = section.xpath(".//p[@class='answer']")[0].text_content().removeprefix("Answer:").strip()
-            if question.type == "short":
-                found[full_id(concept, question)] = tuple(sorted(text.split(" · ")))
-            else:
-                value, margin = text.split(" ± ")
-                found[full_id(concept, question)] = ("number", float(value), float(margin.split()[0]))
+            found[variant_id(concept, question)] = _key_answer(section.xpath(".//p[@class='answer']")[0], question)
+    return found
+
+
+def _key_answer(element, question, options: str = ".//span[@class='option']") -> tuple:
+    """The answer the key gives in ``element``: the text of its right options (found by ``options``), or its
+    accepted answers, or its number and margin."""
+    if hasattr(question, "options"):
+        return tuple(sorted(" ".join(span.text_content().split()) for span in element.xpath(options)))
+    text = element.text_content().removeprefix("Answer:").strip()
+    if question.type == "short":
+        return tuple(sorted(text.split(" · ")))
+    value, margin = text.split(" ± ")
+    return ("number", float(value), float(margin.split()[0]))
+
+
+# --- pools: where each LMS keeps the variants of a generated question ------------------------------
+
+
+def canvas_groups(zip_path: Path) -> list[dict]:
+    """The question groups of a Canvas package, as Canvas's importer reads them (a <section> inside the root
+    section, its <selection_number> the pick count and its points_per_item the points of each question):
+    {"ident", "title", "pick", "points", "items": [item idents]}."""
+    root = canvas_assessment(zip_path)
+    groups = []
+    for section in root.iter(f"{QTI12}section"):
+        if section.get("ident") == "root_section":
+            continue
+        groups.append({
+            "ident": section.get("ident"), "title": section.get("title"),
+            "pick": int(section.findtext(f"{QTI12}selection_ordering/{QTI12}selection/{QTI12}selection_number")),
+            "points": float(section.findtext(f".//{QTI12}selection_extension/{QTI12}points_per_item")),
+            "items": [item.get("ident") for item in section.findall(f"{QTI12}item")],
+        })
+    return groups
+
+
+def canvas_loose_items(zip_path: Path) -> list[str]:
+    """The idents of the items directly in the root section (the questions every learner gets)."""
+    root = canvas_assessment(zip_path).find(f".//{QTI12}section[@ident='root_section']")
+    return [item.get("ident") for item in root.findall(f"{QTI12}item")]
+
+
+def qti21_pools(zip_path: Path) -> list[dict]:
+    """The assessmentSections of a QTI 2.1 test that draw items (<selection select>): {"identifier", "title",
+    "visible", "select", "labels": [the label of each item they reference, in order]}."""
+    import posixpath
+
+    entries = zip_entries(zip_path)
+    test_name = next(name for name in entries if name.startswith("tests/"))
+    pools = []
+    for section in etree.fromstring(entries[test_name]).iter(f"{QTI21}assessmentSection"):
+        selection = section.find(f"{QTI21}selection")
+        if selection is None:
+            continue
+        labels = []
+        for ref in section.findall(f"{QTI21}assessmentItemRef"):
+            item = etree.fromstring(entries[posixpath.normpath(posixpath.join("tests", ref.get("href")))])
+            labels.append(item.get("label"))
+        pools.append({"identifier": section.get("identifier"), "title": section.get("title"),
+                      "visible": section.get("visible"), "select": int(selection.get("select")), "labels": labels})
+    return pools
+
+
+def moodle_categories(xml_path: Path) -> dict[str, list[str]]:
+    """{category path: the idnumbers of the questions Moodle's import puts into it, in order}: a
+    <question type="category"> switches the category the questions after it go into (qformat_default's
+    importprocess with "Get category from file")."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for question in etree.parse(str(xml_path)).getroot().iter("question"):
+        if question.get("type") == "category":
+            current = question.findtext("category/text")
+            found.setdefault(current, [])
+        else:
+            found[current].append(question.findtext("idnumber"))
+    return found
+
+
+def gift_categories(path: Path) -> dict[str, list[str]]:
+    """The same for a GIFT file, as gift-pegjs reads it: {$CATEGORY path: the ids of its questions}."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for question in parse_gift(path):
+        if question["type"] == "Category":
+            current = question["title"]
+            found.setdefault(current, [])
+        else:
+            found[current].append(question["id"])
     return found
 
 
@@ -359,9 +460,9 @@ def canvas_images(zip_path: Path) -> list[tuple[str, str]]:
 
 
 def canvas_numeric_bounds(zip_path: Path, course) -> dict[str, tuple[str, str, str]]:
-    """{full id: (exact, lower, upper)} of each numerical item, as written: Canvas's NumericInteraction
+    """{variant id: (exact, lower, upper)} of each numerical item, as written: Canvas's NumericInteraction
     stores margin = BigDecimal(upper) − BigDecimal(exact)."""
-    ids = {stable_id("item", full_id(c, q)): full_id(c, q) for c, q in course.questions}
+    ids = item_ids(course)
     found = {}
     for item in canvas_assessment(zip_path).iter(f"{QTI12}item"):
         condition = item.find(f".//{QTI12}respcondition/{QTI12}conditionvar/{QTI12}or")

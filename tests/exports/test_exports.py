@@ -15,6 +15,7 @@ import readers
 from quizgen.build import build
 from quizgen.cli import cli
 from quizgen.formats import names
+from quizgen.formats.common import stable_id, variant_id, variants
 from quizgen.loader import load_course
 from paths import FIXTURES, ROOT
 
@@ -23,6 +24,7 @@ COURSES = {
     "seed": ROOT / "content",
     "full": FIXTURES / "courses" / "full",
     "hostile": FIXTURES / "courses" / "hostile",
+    "generated": FIXTURES / "courses" / "generated",  # every question generated: each export as pools
 }
 needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(), reason="../shared/schemas is not here (CI has it)")
 needs_node = pytest.mark.skipif(not (ROOT / "node_modules" / "gift-pegjs").is_dir() or not shutil.which("node"),
@@ -33,8 +35,8 @@ needs_node = pytest.mark.skipif(not (ROOT / "node_modules" / "gift-pegjs").is_di
 def exported(request, tmp_path_factory):
     content = COURSES[request.param]
     out = tmp_path_factory.mktemp(request.param)
-    build(content, out, names("export"))
-    return load_course(content), out / "export"
+    report = build(content, out, names("export"))
+    return report.course, out / "export"  # the course as built: the answers its labs measured filled in
 
 
 # --- schemas and parsers ---------------------------------------------------------------------------
@@ -119,7 +121,7 @@ def test_moodle_xml_meets_moodles_rules(exported):
     questions = root.findall("question")
     assert questions[0].get("type") == "category"
     idnumbers = [q.findtext("idnumber") for q in questions if q.get("type") != "category"]
-    assert len(idnumbers) == len(set(idnumbers)) == len(course.questions)
+    assert len(idnumbers) == len(set(idnumbers)) == len(readers.all_variants(course))
     for question in questions:
         fractions = [float(a.get("fraction")) for a in question.findall("answer")]
         kind = question.get("type")
@@ -145,9 +147,11 @@ def test_gift_parses_with_gift_pegjs(exported):
     kinds = [q["type"] for q in parsed if q["type"] != "Category"]
     wanted = {"choice": "MC", "multi": "MC", "truefalse": "TF", "numeric": "Numerical", "short": "Short",
               "critique": "Essay"}
-    assert kinds == [wanted[q.type] for _, q in course.questions]
-    categories = [q for q in parsed if q["type"] == "Category"]
-    assert len(categories) == len([c for c in course.concepts if c.questions])
+    assert kinds == [wanted[q.type] for _, q in readers.all_variants(course)]
+    categories = {q["title"] for q in parsed if q["type"] == "Category"}
+    concepts = [c for c in course.concepts if c.questions]
+    pools = [(c, q) for c, q in course.questions if q.variants]  # a category of its own for each
+    assert len(categories) == len(concepts) + len(pools)
 
 
 # --- one answer everywhere -------------------------------------------------------------------------
@@ -180,10 +184,11 @@ def test_csv_has_a_row_per_question_with_its_answer(exported):
     course, export = exported
     with open(export / "csv" / "items.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["id"] for row in rows] == [full_id(c, q) for c, q in course.questions]
-    for row, (_, question) in zip(rows, course.questions):
+    assert [row["id"] for row in rows] == [full_id(c, q) for c, q in readers.all_variants(course)]
+    for row, (_, question) in zip(rows, readers.all_variants(course)):
         assert row["answer"] == " | ".join(correct_answers(question))
         assert row["type"] == question.type and row["stem"] == question.stem
+        assert row["variant"] == (str(question.variant.index) if question.variant else "")
 
 
 def test_critique_prompts_carry_the_rubric_and_a_json_schema(exported):
@@ -254,25 +259,75 @@ def test_hostile_gift_round_trips_special_characters(tmp_path):
     assert sorted(c["text"]["text"] for c in short["choices"]) == ["a=b", "café ~ crème", "{x}"]
 
 
+def seed_course_as_built():
+    """The seed course with the answers its labs measured (what build() renders)."""
+    from quizgen.build import with_measured_answers
+
+    return with_measured_answers(load_course(COURSES["seed"]), None)[0]
+
+
 def test_forms_shuffle_reproducibly_and_keep_answers(tmp_path):
     from quizgen.forms import make_form
 
-    course = load_course(COURSES["seed"])
+    course = seed_course_as_built()
     first, again, other = make_form(course, 7, 1), make_form(course, 7, 1), make_form(course, 8, 1)
     assert first == again and first != other
     order = lambda c: [(x.id, q.id) for x in c.concepts for q in x.questions]  # noqa: E731
     assert order(first) != order(course) and sorted(order(first)) == sorted(order(course))
-    assert readers.expected(first) == readers.expected(course)
+    # every question keeps its answer: a generated one's is that of the variant the form drew
+    assert readers.expected(first).items() <= readers.expected(course).items()
     for concept in first.concepts:
         original = course.concept(concept.id)
         for question in concept.questions:
             if getattr(question, "shuffle", True) is False or question.type == "truefalse":
-                assert question == original.question(question.id)
+                assert question in variants(original.question(question.id))
     build(COURSES["seed"], tmp_path, ["key", "canvas"], forms=2, seed=7)
     for number in (1, 2):
-        key = readers.key_html(tmp_path / "export" / "key" / f"form-{number}" / "key.html", course)
-        assert not readers.same(key, readers.expected(course, "mathml"))
+        form = make_form(course, 7, number)
+        key = readers.key_html(tmp_path / "export" / "key" / f"form-{number}" / "key.html", form)
+        assert not readers.same(key, readers.expected(form, "mathml"))
         assert (tmp_path / "export" / "canvas" / f"form-{number}" / f"all-concepts-form-{number}.zip").is_file()
+
+
+GENERATED = COURSES["generated"]
+
+
+def test_each_form_draws_one_variant_of_each_generated_question_and_pools_none(tmp_path):
+    """A form is one fixed paper: each generated question is one of its variants, drawn reproducibly from
+    the form's generator, with no pool of its own, so every export writes it as one question (no Canvas
+    group, no QTI selection, no Moodle category of its own) and the form's key gives that variant."""
+    from quizgen.forms import make_form
+
+    course = load_course(GENERATED)
+    forms = [make_form(course, 7, number) for number in (1, 2)]
+    drawn = [{q.id: q.variant.index for _, q in form.questions} for form in forms]
+    assert drawn[0] != drawn[1]  # two forms ask different numbers
+    assert drawn[0] == {q.id: q.variant.index for _, q in make_form(course, 7, 1).questions}
+    for form in forms:
+        for concept, question in form.questions:
+            original = course.concept(concept.id).question(question.id)
+            assert question.variants == () and question.variant is not None
+            pooled = original.variants[[v.variant.index for v in original.variants].index(question.variant.index)]
+            assert question.model_copy(update={"options": ()}) == pooled.model_copy(update={"options": ()})
+            if hasattr(question, "options"):
+                assert sorted(o.text for o in question.options) == sorted(o.text for o in pooled.options)
+    build(GENERATED, tmp_path, ["canvas", "qti21", "moodle", "gift", "key"], forms=2, seed=7)
+    export = tmp_path / "export"
+    for number, form in zip((1, 2), forms):
+        canvas = export / "canvas" / f"form-{number}" / f"all-concepts-form-{number}.zip"
+        assert readers.canvas_groups(canvas) == []
+        assert sorted(readers.canvas_loose_items(canvas)) == sorted(
+            stable_id("item", variant_id(c, q)) for c, q in form.questions)
+        assert readers.qti21_pools(export / "qti21" / f"form-{number}" / f"all-concepts-form-{number}.zip") == []
+        categories = readers.moodle_categories(export / "moodle" / f"form-{number}" / "questions.xml")
+        assert list(categories.values()) == [[variant_id(c, q) for c, q in form.questions]]
+        gift = readers.gift_categories(export / "gift" / f"form-{number}" / "questions.gift.txt")
+        assert list(gift.values()) == [[variant_id(c, q) for c, q in form.questions]]
+        key = readers.key_html(export / "key" / f"form-{number}" / "key.html", form)
+        assert not readers.same(key, readers.expected(form, "mathml")) and len(key) == len(form.questions)
+        page = (export / "key" / f"form-{number}" / "key.html").read_text(encoding="utf-8")
+        for _, question in form.questions:
+            assert f"variant {question.variant.index} ({question.variant.label})" in page
 
 
 def test_export_command_reports_unknown_format_plainly(tmp_path):
