@@ -202,7 +202,8 @@ def write_quiz_zips(course: Course, render_item, package, out_dir: Path) -> None
         items = {full_id(concept, question): render_item(concept, question) for concept, question in quiz.items}
         return items, zip_bytes(package(quiz, items))
 
-    built = fork_map(build, concept_quizzes, min_work=PARALLEL_MIN_ITEMS, cost=lambda quiz: len(quiz.items))
+    built = fork_map(build, concept_quizzes, min_work=PARALLEL_MIN_ITEMS,  # an item per variant
+                     cost=lambda quiz: sum(len(variants(question)) for _, question in quiz.items))
     everything = {}
     for quiz, (items, archive) in zip(concept_quizzes, built):
         everything |= items
