@@ -125,7 +125,8 @@ def test_the_loader_expands_every_combination_into_a_question_of_its_type():
     assert all(v.variant.count == 9 and v.variant.index == n for n, v in enumerate(share.variants, 1))
     for variant in share.variants:
         p, r = variant.variant.values["p"], variant.variant.values["r"]
-        assert variant.answer == pytest.approx(r / (p + r))
+        assert variant.answer == pytest.approx(r / (p + r), rel=1e-9)
+        assert len(repr(variant.answer)) <= 13  # ten significant digits, no float noise
         assert f"has {p:g} prompt tokens and {r:g} response tokens" in variant.stem
         assert "{" not in variant.stem
         assert type(variant) is type(share) and not variant.variants

@@ -11,7 +11,8 @@ variant per combination of its parameters' values, each a complete question of i
 
 - ``{name}`` in any text of the question (stem, options, feedback, explanation, accepted answers, rubric)
   is the parameter's value as written; ``{= formula}`` is a computed value (``expressions``).
-- An attribute written ``"= formula"`` (``answer``, ``tolerance``, ``points`` …) is computed per variant.
+- An attribute written ``"= formula"`` (``answer``, ``tolerance``, ``points`` …) is computed per variant
+  (to ATTRIBUTE_DIGITS significant digits).
 - A placeholder is a brace group that does not follow a letter, digit, ``\\``, ``^``, ``_`` or ``}``, so
   TeX's ``\\frac{a}{b}`` and ``x^{2}`` are never read as one.
 
@@ -40,6 +41,9 @@ from quizgen.variants.expressions import CONSTANTS, FUNCTIONS, Formula, FormulaE
 
 SECTION = "parameters"
 MAX_VARIANTS = 200  # per question: every export carries each of them
+# A computed attribute (an answer, a tolerance) keeps this many significant digits: far finer than any
+# tolerance, and the LMS exports write 0.4285714286, not the float's 0.42857142857142855.
+ATTRIBUTE_DIGITS = 10
 FORMULA_PREFIX = "="
 
 # {name} or {= formula}, not after a letter, digit, backslash, ^, _ or } (TeX groups).
@@ -104,7 +108,7 @@ def expand(section: QuestionSection, parse: Callable[[QuestionSection], Any]):
         evaluated = {}
         for key, formula in attribute_formulas.items():
             try:
-                evaluated[key] = formula.evaluate(values)
+                evaluated[key] = float(f"{formula.evaluate(values):.{ATTRIBUTE_DIGITS}g}")
             except FormulaError as error:
                 failures.setdefault(key, []).append((index, error))
         attribute_values.append(evaluated)
