@@ -19,7 +19,9 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-MathStyle = Literal["tex", "mathml"]
+# tex: \( … \) for a script or an LMS filter to typeset; mathml: MathML as latex2mathml writes it (the
+# exports); html: MathML Core, what browsers typeset themselves (the quiz site).
+MathStyle = Literal["tex", "mathml", "html"]
 
 
 def _dialect(math_renderers: tuple | None = None) -> MarkdownIt:
@@ -67,7 +69,133 @@ def _mathml(tex: str, display: str) -> str:
     return convert(tex, display=display)
 
 
-_MATH = {"tex": _math_tex, "mathml": _math_mathml}
+def _math_html(content: str, options: dict) -> str:
+    """MathML Core for a browser to typeset without a script (see ``_core_mathml``). TeX latex2mathml
+    cannot read stays TeX."""
+    display = "block" if options.get("display_mode") else "inline"
+    try:
+        return _core_mathml(content.strip(), display)
+    except Exception:  # latex2mathml raises many kinds of error on broken TeX; the page shows the source
+        return _math_tex(content, options)
+
+
+_MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+# Operator names latex2mathml 3.8 does not know and leaves as <mi>\arg</mi>: written as their names.
+_OPERATOR_NAMES = frozenset("arg deg det dim exp gcd hom inf ker lg lim liminf limsup ln log max min Pr sec sin "
+                            "cos tan sup cot csc sinh cosh tanh arcsin arccos arctan".split())
+# Operators whose subscript TeX sets under them in display math (\max_\theta, \Pr_\theta, \lim_{n}).
+_LIMIT_OPERATORS = frozenset("det gcd inf lim liminf limsup max min Pr sup".split())
+
+
+@lru_cache(maxsize=8192)
+def _core_mathml(tex: str, display: str) -> str:
+    """latex2mathml's MathML made MathML Core, what Chromium, Firefox and Safari typeset:
+
+    - a ``mathvariant`` letter (``\\mathcal D``, ``\\boldsymbol\\theta``) becomes the Unicode letter it
+      stands for, since MathML Core draws every other variant as a plain letter;
+    - an operator name latex2mathml leaves as TeX (``\\arg``) becomes its name;
+    - a subscript of ``\\max``, ``\\Pr``, ``\\lim``… becomes an ``munder`` with movable limits: under the
+      operator in display math, beside it inline, as TeX sets it.
+    """
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(_mathml(tex, display))
+    tag = lambda name: f"{{{_MATHML_NS}}}{name}"  # noqa: E731
+    for element in root.iter():
+        text = element.text or ""
+        if element.tag in (tag("mi"), tag("mn")) and "mathvariant" in element.attrib:
+            letters = _variant_letters(element.get("mathvariant"), text)
+            if letters is not None:
+                element.text = letters
+                del element.attrib["mathvariant"]
+        elif element.tag == tag("mi") and text.startswith("\\") and text[1:] in _OPERATOR_NAMES:
+            element.text = text[1:]
+        elif element.tag == tag("msub") and len(element) == 2 and element[0].tag == tag("mo") and (
+                element[0].text in _LIMIT_OPERATORS or element[0].get("movablelimits") == "true"):
+            element.tag = tag("munder")
+            element[0].set("movablelimits", "true")
+    ElementTree.register_namespace("", _MATHML_NS)
+    if display == "inline":
+        return "<wbr>".join(ElementTree.tostring(part, encoding="unicode") for part in _line_parts(root))
+    return ElementTree.tostring(root, encoding="unicode")
+
+
+# Where a line may break in inline math, as TeX breaks it: after a relation or a binary operator at the top.
+_BREAK_AFTER = frozenset("= ≈ ≠ < > ≤ ≥ ≡ ∼ ≃ ≅ ∝ → ← ⇒ ⇔ ↦ ∈ ∉ ⊂ ⊆ + − ± × · ∗ ,".split())
+_UNBROKEN = 6  # a formula of fewer top-level parts is never broken
+
+
+def _line_parts(root):
+    """An inline formula as one <math> per piece a line may end after: MathML Core never breaks a line
+    inside a formula, and a long one would widen a phone's page."""
+    from xml.etree import ElementTree
+
+    row = root[0] if len(root) == 1 and root[0].tag == f"{{{_MATHML_NS}}}mrow" else root
+    if len(row) < _UNBROKEN:
+        return [root]
+    pieces, current = [], []
+    for child in row:
+        current.append(child)
+        # not after an operator that opens a piece: that is a sign (the minus of ≈ −0.69), kept with its number
+        if len(current) > 1 and child.tag == f"{{{_MATHML_NS}}}mo" and (child.text or "").strip() in _BREAK_AFTER:
+            child.set("form", child.get("form", "infix"))  # spaced as between its operands, not as a piece's last
+            pieces.append(current)
+            current = []
+    if current:
+        pieces.append(current)
+    if len(pieces) == 1:
+        return [root]
+    parts = []
+    for piece in pieces:
+        part = ElementTree.Element(root.tag, root.attrib)
+        part.append(ElementTree.Element(f"{{{_MATHML_NS}}}mrow"))
+        part[0].extend(piece)
+        parts.append(part)
+    return parts
+
+
+# The first code point of each style's A, a, 0 and Greek α in Mathematical Alphanumeric Symbols, and the
+# letters Unicode had encoded before that block (the block leaves their places empty).
+_ALPHANUMERIC = {
+    "bold": (0x1D400, 0x1D41A, 0x1D7CE, 0x1D6C2, {}),
+    "italic": (0x1D434, 0x1D44E, None, 0x1D6FC, {"h": 0x210E}),
+    "bold-italic": (0x1D468, 0x1D482, None, 0x1D736, {}),
+    "script": (0x1D49C, 0x1D4B6, None, None, {"B": 0x212C, "E": 0x2130, "F": 0x2131, "H": 0x210B, "I": 0x2110,
+                                              "L": 0x2112, "M": 0x2133, "R": 0x211B, "e": 0x212F, "g": 0x210A,
+                                              "o": 0x2134}),
+    "bold-script": (0x1D4D0, 0x1D4EA, None, None, {}),
+    "fraktur": (0x1D504, 0x1D51E, None, None, {"C": 0x212D, "H": 0x210C, "I": 0x2111, "R": 0x211C, "Z": 0x2128}),
+    "double-struck": (0x1D538, 0x1D552, 0x1D7D8, None, {"C": 0x2102, "H": 0x210D, "N": 0x2115, "P": 0x2119,
+                                                         "Q": 0x211A, "R": 0x211D, "Z": 0x2124}),
+    "sans-serif": (0x1D5A0, 0x1D5BA, 0x1D7E2, None, {}),
+    "monospace": (0x1D670, 0x1D68A, 0x1D7F6, None, {}),
+}
+
+
+def _variant_letters(variant: str, letters: str) -> str | None:
+    """``letters`` in a mathvariant's Unicode letters, or None where the style has no such letter."""
+    style = _ALPHANUMERIC.get(variant)
+    if style is None or not letters:
+        return None
+    upper, lower, digit, greek, exceptions = style
+    mapped = []
+    for char in letters:
+        if char in exceptions:
+            mapped.append(chr(exceptions[char]))
+        elif "A" <= char <= "Z":
+            mapped.append(chr(upper + ord(char) - ord("A")))
+        elif "a" <= char <= "z":
+            mapped.append(chr(lower + ord(char) - ord("a")))
+        elif digit and "0" <= char <= "9":
+            mapped.append(chr(digit + ord(char) - ord("0")))
+        elif greek and "\u03b1" <= char <= "\u03c9":
+            mapped.append(chr(greek + ord(char) - 0x3B1))
+        else:
+            return None
+    return "".join(mapped)
+
+
+_MATH = {"tex": _math_tex, "mathml": _math_mathml, "html": _math_html}
 
 
 @lru_cache(maxsize=None)

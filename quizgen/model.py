@@ -46,6 +46,8 @@ class FrontMatter(Strict):
     learn_after: tuple[Link, ...] = Field((), description="What to study next: concept or concept#question ids.")
     lab: Slug | None = Field(None, description="The lab in labs/ that backs this concept's claims.")
     sources: tuple[NonEmpty, ...] = ()
+    objectives: tuple[NonEmpty, ...] = Field((), description="Learning objectives: what a learner can do after "
+                                             "this concept (Markdown, one line each); the site shows them.")
     difficulty: Literal["introductory", "intermediate", "advanced"] | None = None
     quiz: QuizSettings | None = Field(None, description="This concept's quiz settings, over the course's.")
 

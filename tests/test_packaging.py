@@ -1,5 +1,5 @@
 """quizgen installed from its wheel, not from this checkout, still finds everything it ships: the output
-templates, the vendored KaTeX, the pre-trained checkpoint and the course labs, from any folder."""
+templates, the vendored math font, the pre-trained checkpoint and the course labs, from any folder."""
 
 from __future__ import annotations
 
@@ -43,11 +43,11 @@ def run_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
 
-def test_the_wheel_carries_templates_katex_and_the_checkpoint(installed):
+def test_the_wheel_carries_templates_the_math_font_and_the_checkpoint(installed):
     wheel, _ = installed
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("quizgen/templates/canvas/item.xml", "quizgen/templates/site/base.html",
-                   "quizgen/templates/site/assets/vendor/katex/katex.min.js",
+                   "quizgen/templates/site/assets/vendor/noto-sans-math/LICENSE",
                    "quizgen/lab/checkpoint/model.safetensors", "quizgen/lab/checkpoint/config.json",
                    *(f"quizgen/labs/{path.relative_to(ROOT / 'labs')}" for path in (ROOT / "labs").glob("*/*.py"))):
         assert needed in names, needed
@@ -70,7 +70,7 @@ def test_an_installed_quizgen_builds_the_site_and_every_export(installed, tmp_pa
     assert "def check_relative_drift(" in (tmp_path / "out" / "notebooks" / "initialization.ipynb").read_text()
     assert len(list((tmp_path / "out" / "export" / "otter").glob("*/*.ipynb"))) == len(labs)
     assert (tmp_path / "out" / "site" / "index.html").is_file()
-    assert (tmp_path / "out" / "site" / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
+    assert (tmp_path / "out" / "site" / "assets" / "vendor" / "noto-sans-math" / "LICENSE").is_file()
     assert len(list((tmp_path / "out" / "export" / "canvas").glob("*.zip"))) == 4
     assert (tmp_path / "out" / "export" / "key" / "key.html").is_file()
 

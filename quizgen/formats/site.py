@@ -1,6 +1,6 @@
 """The quiz site learners use: an index in learning order, a page per concept with its questions,
-tag pages, and the shared assets (CSS, JS, vendored KaTeX). Static files only; no request leaves
-the site. See docs/site.md.
+tag pages, search and review pages with a search index, and the shared assets (CSS, JS, the math
+font). Static files only; no request leaves the site. See docs/site.md.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ neighbours show of themselves), the index and tag pages on a summary of the conc
 from __future__ import annotations
 
 import hashlib
+import html
+import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
@@ -23,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from markupsafe import Markup
 
 from quizgen.formats.common import Files, file_urls
-from quizgen.formats.notation import number, option_letter
+from quizgen.formats.notation import number
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
 from quizgen.questions import UnsupportedQuestionType, question_type
@@ -43,25 +46,109 @@ QUESTION_TEMPLATES = TEMPLATES_DIR / "question"
 MEDIA = "media"  # the folder of the site that holds the course's own files (images), by their content path
 
 
+MATH = "html"  # math is MathML Core, typeset by the browser: no script, no layout shift, the same on every load
+
+# A wide table or equation scrolls inside its own box instead of widening a phone's page; the box can be
+# focused, so that a keyboard scrolls it too (the page's script drops the tab stop where it fits).
+SCROLL_BOX = 'tabindex="0" role="region" aria-label="{0}" data-scroll="{0}"'
+
+
 @lru_cache(maxsize=1 << 16)
 def markdown_block(text: str, files: Files | None = None) -> Markup:
-    html = render_markdown(text, files=files)
-    if "<table>" in html:
-        # A wide table scrolls inside its own focusable region instead of widening a phone's page.
-        html = html.replace("<table>", '<div class="table-wrap" tabindex="0" role="region" aria-label="Table">'
-                            "<table>").replace("</table>", "</table></div>")
-    return Markup(html)
+    rendered = render_markdown(text, math=MATH, files=files)
+    if "<table>" in rendered:
+        rendered = rendered.replace("<table>", f'<div class="table-wrap" {SCROLL_BOX.format("Table")}><table>'
+                                    ).replace("</table>", "</table></div>")
+    if '<div class="math block">' in rendered:
+        rendered = rendered.replace('<div class="math block">', f'<div class="math block" {SCROLL_BOX.format("Equation")}>')
+    return Markup(rendered)
 
 
 @lru_cache(maxsize=1 << 16)
 def markdown_inline(text: str, files: Files | None = None) -> Markup:
-    return Markup(render_markdown(text, inline=True, files=files))
+    return Markup(render_markdown(text, math=MATH, inline=True, files=files))
+
+
+_HEADING = re.compile(r"<h([1-6])>(.*?)</h\1>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+# Ids the concept page gives its own parts; a heading of the concept text never takes one of them.
+PAGE_IDS = frozenset({"main", "objectives-heading", "questions-heading", "sources-heading"})
+
+
+_MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.DOTALL)
+
+
+def plain_text(rendered: str) -> str:
+    """What a reader sees of some HTML, on one line (a formula's symbols run together: θ^ for \\hat\\theta)."""
+    rendered = _MATH_ELEMENT.sub(lambda m: _TAG.sub("", m.group(0)), rendered)
+    return " ".join(html.unescape(_TAG.sub(" ", rendered)).split())
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-_") or "section"
+
+
+@lru_cache(maxsize=1 << 12)
+def explanation_block(text: str, files: Files | None = None) -> Markup:
+    """A concept's text, each heading with an id (the slug of its words: ``## Why it matters`` is
+    ``#why-it-matters``) and a link to itself, so an explanation or another page can point at it."""
+    rendered = str(markdown_block(text, files))
+    taken = set(PAGE_IDS)
+
+    def anchor(match: re.Match) -> str:
+        level, inner = match.groups()
+        base = slug(plain_text(inner))
+        if base.startswith("q-"):
+            base = "s-" + base  # q-… are the questions' ids
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        if "<a " in inner:  # a link cannot hold another link: the heading keeps its own, and gets the id
+            return f'<h{level} id="{name}">{inner}</h{level}>'
+        return f'<h{level} id="{name}"><a class="anchor" href="#{name}">{inner}</a></h{level}>'
+
+    return Markup(_HEADING.sub(anchor, rendered))
+
+
+_URL = re.compile(r"(?<![(<\w])(https?://[^\s<>]*[^\s<>.,;:!?)\]'\"])")
+
+
+def linked_urls(rendered: Markup) -> Markup:
+    """Inline HTML with each bare http(s) URL in its text made a link (a source's "https://doi.org/…")."""
+    parts = re.split(r"(<a\b.*?</a>|<[^>]+>)", str(rendered), flags=re.DOTALL)
+    for index in range(0, len(parts), 2):  # the text between tags
+        parts[index] = _URL.sub(lambda m: f'<a href="{m.group(1)}" rel="external">{m.group(1)}</a>', parts[index])
+    return Markup("".join(parts))
+
+
+def description(text: str, limit: int = 160) -> str:
+    """A page's meta description: the first words of a Markdown text, plain, at most ``limit`` characters."""
+    plain = plain_text(markdown_block(text.strip().split("\n\n")[0])) if text.strip() else ""
+    if len(plain) <= limit:
+        return plain
+    return plain[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[\\`*_#>|{}$^~\[\]]")
+
+
+def search_text(markdown: str, limit: int) -> str:
+    """Markdown as the words a search looks through (links and images keep their text, math its TeX
+    words), without rendering it: the index covers every question of a 10,000-question course."""
+    words = " ".join(_MARKUP.sub(lambda m: f" {m.group(1)} " if m.group(1) is not None else " ", markdown).split())
+    return words[:limit]
 
 
 # The template filters: a page that shows a concept's files sets `files` (see Site.render_concept).
 @pass_context
 def md_filter(context, text: str) -> Markup:
     return markdown_block(text, context.get("files"))
+
+
+@pass_context
+def explanation_filter(context, text: str) -> Markup:
+    return explanation_block(text, context.get("files"))
 
 
 @pass_context
@@ -74,12 +161,18 @@ def media_urls(concept: Concept, root: str) -> Files | None:
     return file_urls(concept, lambda name: f"{root}{MEDIA}/{quote(name)}")
 
 
+def concept_points(concept: Concept) -> float:
+    """The points of a concept's questions (a generated question's first variant's: what the page shows
+    before the script draws one)."""
+    return float(sum(variants_of(q)[0].points for q in concept.questions))
+
+
 def correct_indices(options) -> str:
     return " ".join(str(index) for index, option in enumerate(options) if option.correct)
 
 
-def has_math(html: str) -> bool:
-    return 'class="math ' in html
+def has_math(rendered: str) -> bool:
+    return 'class="math ' in rendered
 
 
 def question_template(question) -> str:
@@ -107,9 +200,10 @@ def environment() -> Environment:
         auto_reload=False,
     )
     # num: a number as a learner reads it (float noise rounded away); exact: as the page's script reads it back.
-    env.filters.update(md=md_filter, md_inline=md_inline_filter, num=partial(number, digits=6), exact=number,
-                       correct_indices=correct_indices)
-    env.globals.update(type_label=type_label, question_template=question_template, letter=option_letter,
+    env.filters.update(md=md_filter, md_inline=md_inline_filter, explanation=explanation_filter,
+                       num=partial(number, digits=6), exact=number, correct_indices=correct_indices,
+                       linked_urls=linked_urls)
+    env.globals.update(type_label=type_label, question_template=question_template, concept_points=concept_points,
                        varying=varying, check_data=check_data)
     return env
 
@@ -132,6 +226,7 @@ class SiteInfo:
     key: str  # names the learner's progress in localStorage; stable across rebuilds
     css: str  # asset URLs with a content hash, so a host's cache never serves a stale one
     js: str
+    math_font: str
 
 
 @dataclass(frozen=True)
@@ -154,6 +249,12 @@ class ConceptPage:
         return f"concepts/{self.concept.id}.html"
 
 
+# The math font's URL is the one site.css names: its file name carries its version (the npm package's), so a
+# new font is a new URL; a preload under any other URL would fetch it twice.
+MATH_FONT = "assets/vendor/noto-sans-math/noto-sans-math-5.3.0.woff2"
+SEARCH_INDEX = "search-index.js"
+
+
 def asset_url(name: str) -> str:
     digest = hashlib.sha256((ASSETS_DIR / name).read_bytes()).hexdigest()[:10]
     return f"assets/{name}?v={digest}"
@@ -173,6 +274,7 @@ class Site:
             key=hashlib.sha256(course.title.encode()).hexdigest()[:12],
             css=asset_url("site.css"),
             js=asset_url("site.js"),
+            math_font=MATH_FONT,
         )
 
     # --- the pages, in the order they are written ---
@@ -190,7 +292,9 @@ class Site:
                 previous=self.concept_link(before) if before else None,
                 next=self.concept_link(after) if after else None,
                 related=tuple(self.link(concept, target) for target in concept.related),
-                next_steps=tuple(self.link(concept, target) for target in concept.learn_after),
+                # a question of this page is right below: "Learn after this" points elsewhere
+                next_steps=tuple(self.link(concept, target) for target in concept.learn_after
+                                 if target.partition("#")[0] != concept.id),
                 tags=tuple((tag, self.tags[tag]) for tag in concept.tags),
                 evidence=self.evidence[concept.id],
             ))
@@ -213,7 +317,9 @@ class Site:
     def render_concept(self, page: ConceptPage) -> bytes:
         template = environment().get_template("concept.html")
         body = template.render(page=page, concept=page.concept, site=page.site, root="../",
-                               math=self.concept_has_math(page.concept), files=media_urls(page.concept, "../"))
+                               math=self.concept_has_math(page.concept), files=media_urls(page.concept, "../"),
+                               description=description(page.concept.explanation),
+                               points=concept_points(page.concept))
         return body.encode()
 
     @staticmethod
@@ -225,11 +331,12 @@ class Site:
 
     def render_index(self) -> bytes:
         template = environment().get_template("index.html")
-        description = markdown_block(self.course.description) if self.course.description.strip() else ""
+        lead = markdown_block(self.course.description) if self.course.description.strip() else ""
         return template.render(
-            site=self.info, root="", order=self.order, tags=self.tags, description=description,
+            site=self.info, root="", order=self.order, tags=self.tags, lead=lead,
             missing=self.missing, question_count=sum(len(concept.questions) for concept in self.order),
-            math=has_math(description),
+            math=has_math(lead), points=sum(concept_points(concept) for concept in self.order),
+            description=description(self.course.description) or self.course.title,
         ).encode()
 
     def render_tag_index(self) -> bytes:
@@ -238,17 +345,54 @@ class Site:
             for tag in concept.tags:
                 counts[tag] += 1
         template = environment().get_template("tags.html")
-        return template.render(site=self.info, root="../", tags=self.tags, counts=counts, math=False).encode()
+        return template.render(site=self.info, root="../", tags=self.tags, counts=counts, math=False,
+                               description=f"Every tag of {self.course.title}.").encode()
 
     def render_tag(self, tag: str) -> bytes:
         concepts = [concept for concept in self.order if tag in concept.tags]
         template = environment().get_template("tag.html")
-        return template.render(site=self.info, root="../", tag=tag, concepts=concepts, math=False).encode()
+        return template.render(site=self.info, root="../", tag=tag, concepts=concepts, math=False,
+                               description=f"The concepts of {self.course.title} tagged {tag}.").encode()
+
+    def render_tool_page(self, name: str, index_url: str) -> bytes:
+        """search.html or review.html: a page the script fills from the search index and the progress."""
+        template = environment().get_template(name)
+        what = {"search.html": "Search", "review.html": "Review the questions you answered wrongly in"}[name]
+        return template.render(site=self.info, root="", math=False, index_url=index_url,
+                               description=f"{what} {self.course.title}.").encode()
+
+    def search_entries(self) -> tuple:
+        """What the search index holds: each concept (id, title, tags) with its questions (id, title, stem,
+        points), as plain words; a generated question as its first variant reads."""
+        entries = []
+        for concept in self.order:
+            questions = tuple((q.id, search_text(first.title, 300), search_text(first.stem, 2000), first.points)
+                              for q in concept.questions for first in (variants_of(q)[0],))
+            entries.append((concept.id, search_text(concept.title, 300), concept.tags, questions))
+        return tuple(entries)
+
+    @staticmethod
+    def render_search_index(entries: tuple) -> bytes:
+        """search-index.js: the index as a script, since a page opened from file:// cannot fetch a JSON file."""
+        data = {
+            "concepts": [[cid, title, list(tags)] for cid, title, tags, _ in entries],
+            "questions": [[index, qid, title, stem, float(points)]
+                          for index, (_, _, _, questions) in enumerate(entries)
+                          for qid, title, stem, points in questions],
+        }
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        return f"window.quizgenSearch = {text};\n".encode()
 
     def listing_pages(self) -> Iterator[tuple[str, tuple, Callable[[], bytes]]]:
         """The index and the tag pages, each as (path, what it shows of the course, how to render it)."""
-        summaries = tuple((c.id, c.title, c.tags, c.difficulty, len(c.questions)) for c in self.order)
+        summaries = tuple((c.id, c.title, c.tags, c.difficulty, len(c.questions), concept_points(c)) for c in self.order)
         shared = (self.info, tuple(self.tags.items()))
+        entries = self.search_entries()
+        index = self.render_search_index(entries)
+        index_url = f"{SEARCH_INDEX}?v={hashlib.sha256(index).hexdigest()[:10]}"
+        yield SEARCH_INDEX, entries, lambda: index
+        yield "search.html", (self.info, index_url), partial(self.render_tool_page, "search.html", index_url)
+        yield "review.html", (self.info, index_url, summaries), partial(self.render_tool_page, "review.html", index_url)
         yield "index.html", (shared, summaries, self.course.description, tuple(self.missing)), self.render_index
         yield "tags/index.html", (shared, summaries), self.render_tag_index
         for tag, slug in self.tags.items():

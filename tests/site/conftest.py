@@ -16,7 +16,7 @@ import pytest
 
 from quizgen.build import build
 from paths import FIXTURES
-from site_helpers import ARTIFACTS, FULL, GENERATED, GENERATED_RUBRIC, ROOT, lab_results
+from site_helpers import ARTIFACTS, FULL, GENERATED, GENERATED_RUBRIC, LEARNER, ROOT, lab_results
 
 @pytest.fixture(scope="session")
 def make_lab_results():
@@ -27,8 +27,8 @@ def make_lab_results():
 def sites(tmp_path_factory) -> dict[str, Path]:
     """build/ folders: "content" (the real course, no lab results), "full" (the fixture, with results),
     "lms" (a fixture that shows images, PNG and SVG, one with a space in its name), "generated" (generated
-    questions of every auto-graded type) and "generated-rubric" (a generated critique, and a multi whose points
-    change)."""
+    questions of every auto-graded type), "generated-rubric" (a generated critique, and a multi whose points
+    change) and "learner" (objectives, headings, a wide equation, linked sources: tests/site/courses/learner)."""
     base = tmp_path_factory.mktemp("sites")
     built = {}
     build(ROOT / "content", base / "content", ["site"], {})
@@ -41,6 +41,8 @@ def sites(tmp_path_factory) -> dict[str, Path]:
     built["generated"] = base / "generated"
     build(GENERATED_RUBRIC, base / "generated-rubric", ["site"], {})
     built["generated-rubric"] = base / "generated-rubric"
+    build(LEARNER, base / "learner", ["site"], {})
+    built["learner"] = base / "learner"
     return built
 
 

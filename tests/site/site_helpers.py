@@ -14,6 +14,7 @@ from paths import FIXTURES, ROOT
 FULL = FIXTURES / "courses" / "full"
 GENERATED = FIXTURES / "courses" / "generated"
 GENERATED_RUBRIC = Path(__file__).resolve().parent / "courses" / "generated-rubric"
+LEARNER = Path(__file__).resolve().parent / "courses" / "learner"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 ARTIFACTS = ROOT / "build" / "test-artifacts"

@@ -195,9 +195,13 @@ def test_progress_survives_a_reload_and_resets(watched):
     index = watched.open(f"{SITE}/index.html")
     total = len(COURSE.questions)
     expect(index.locator("[data-progress-summary]")).to_have_text(f"You have answered 1 of {total} questions.")
-    expect(index.locator(f'[data-progress-for="{concept.id}"]')).to_have_text(f"· 1 of {len(concept.questions)} answered")
+    expect(index.locator(f'[data-progress-for="{concept.id}"]')).to_contain_text(f"· 1 of {len(concept.questions)} answered · best 1 of ")
     index.get_by_role("button", name="Reset my progress").click()
     expect(index.locator("[data-progress-summary]")).to_have_text("No questions answered yet.")
+    assert progress(index) == {}
+    index.get_by_role("button", name="Undo").click()  # a reset can be undone
+    expect(index.locator("[data-progress-summary]")).to_have_text(f"You have answered 1 of {total} questions.")
+    index.get_by_role("button", name="Reset my progress").click()
     assert progress(index) == {}
     page = watched.open(f"{SITE}/concepts/{concept.id}.html")
     expect(page.locator(f"#q-{choice.id} form .verdict")).to_be_empty()
@@ -222,14 +226,20 @@ def test_keyboard_alone_answers_a_question(watched):
 # --- reading ---------------------------------------------------------------------------------------------
 
 
-def test_math_is_rendered_by_katex(watched):
+def test_math_is_typeset_by_the_browser_with_the_site_s_font(watched):
     page = watched.open(f"{SITE}/concepts/sft-objective.html")
     explanation = page.locator(".explanation")
-    expect(explanation.locator(".katex").first).to_be_visible()
-    assert explanation.locator(".katex").count() >= 10
-    assert explanation.locator(".katex-error").count() == 0
+    expect(explanation.locator("math").first).to_be_visible()
+    assert explanation.locator("math").count() >= 10
     assert "$" not in explanation.inner_text()
     assert "\\(" not in explanation.inner_text()
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans Math\"', 'θ')")
+    assert page.evaluate("getComputedStyle(document.querySelector('.explanation math')).fontFamily").startswith('"Noto Sans Math"')
+    # a fraction is drawn as a fraction: numerator above denominator
+    heights = page.evaluate("""() => { const f = document.querySelector('.explanation mfrac');
+        return f ? [f.children[0].getBoundingClientRect().bottom, f.children[1].getBoundingClientRect().top] : null; }""")
+    assert heights is None or heights[0] <= heights[1] + 1
     assert watched.errors == []
 
 
@@ -327,7 +337,7 @@ def test_every_page_loads_cleanly_locally_and_passes_axe(watched, sites):
     assert watched.errors == []
     assert watched.failed == []
     assert watched.outside() == []
-    assert any(url.endswith(".woff2") for url in watched.requests)  # KaTeX fonts came from the site
+    assert any(url.endswith(".woff2") for url in watched.requests)  # the math font came from the site
 
 
 def test_answered_page_with_everything_open_passes_axe(watched):

@@ -119,14 +119,40 @@ def test_answers_are_embedded_for_the_script(full_course, sites):
     assert multi.get("data-correct") == "0 1" and multi.get("data-scoring") == "partial"
 
 
-def test_math_is_left_for_katex_and_katex_is_vendored(sites):
+def test_math_is_mathml_in_the_page_with_its_font(sites):
+    """Math is typeset by the browser from MathML written at build time: no TeX left, no math script."""
     site = sites["content"] / "site"
+    for path in sorted((site / "concepts").glob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        assert "\\(" not in source and "\\[" not in source and "katex" not in source.lower(), path.name
+        page = parse(path)
+        for math in page.xpath("//*[contains(concat(' ', @class, ' '), ' math ')]"):
+            assert math.xpath("./*[local-name()='math']"), (path.name, text(math))
+            assert not re.search(r"\\[A-Za-z]+", text(math)), (path.name, text(math))  # no TeX command left
     page = parse(site / "concepts" / "sft-objective.html")
     assert select(page, ".explanation .math.inline") and select(page, ".explanation .math.block")
-    scripts = [s.get("src") for s in select(page, "script[src]")]
-    assert "../assets/vendor/katex/katex.min.js" in scripts
-    assert (site / "assets" / "vendor" / "katex" / "katex.min.js").is_file()
-    assert list((site / "assets" / "vendor" / "katex" / "fonts").glob("*.woff2"))
+    assert [s.get("src") for s in select(page, "script[src]")] == [next(s.get("src") for s in select(page, "script[src]"))]
+    # a wide equation scrolls in its own box, focusable without the script (which drops the tab stop where it fits)
+    for block in select(page, ".math.block"):
+        assert (block.get("tabindex"), block.get("role"), block.get("aria-label")) == ("0", "region", "Equation")
+    css = (site / "assets" / "site.css").read_text()
+    font = re.search(r'url\("(vendor/noto-sans-math/[^"]+\.woff2)"\)', css).group(1)
+    assert (site / "assets" / font).is_file() and (site / "assets" / "vendor" / "noto-sans-math" / "LICENSE").is_file()
+
+
+def test_mathml_is_math_core_a_browser_draws():
+    """What Chromium, Firefox and Safari do not draw is rewritten: \\mathcal letters, \\arg, limits under \\max."""
+    from quizgen.markdown import render_markdown
+
+    inline = render_markdown(r"$\mathcal D$, $\boldsymbol\theta$ and $\arg\max_\theta f$", math="html")
+    assert "\U0001d49f" in inline and "\U0001d73d" in inline and "mathvariant" not in inline
+    assert "<mi>arg</mi>" in inline and '<munder><mo movablelimits="true">max</mo>' in inline
+    long = render_markdown(r"$\log p = \ln 0.5 + \ln 0.2 \approx -0.693 - 1.609 = -2.302$", math="html")
+    assert long.count("<math") == 6 and long.count("<wbr>") == 5  # a line may break after = + ≈ − =
+    assert "<mo>−</mo><mn>0.693</mn>" in long  # a sign stays with its number
+    assert render_markdown(r"$\frac{1}{$", math="html") == '<p><span class="math inline">\\(\\frac{1}{\\)</span></p>\n'
+    # the exports' MathML is unchanged
+    assert 'mathvariant="script"' in render_markdown(r"$\mathcal D$", math="mathml")
 
 
 def test_navigation_links_related_next_tags_and_neighbours(sites):
@@ -136,19 +162,23 @@ def test_navigation_links_related_next_tags_and_neighbours(sites):
     assert select(page, '.pager a[rel="next"]')[0].get("href") == "parameter-initialization.html"
     see_also = {a.get("href") for a in select(page, ".see-also a")}
     assert "parameter-initialization.html#q-chatbot-strategy" in see_also  # learn_after a question elsewhere
-    assert "#q-methodology-must-differ" in see_also  # learn_after one of its own questions
+    assert "#q-methodology-must-differ" not in see_also  # learn_after one of its own questions: right below
     assert "sft-objective.html" in see_also  # related
     for tag in select(page, ".tags a"):
         assert (site / "concepts" / tag.get("href")).resolve().is_file()
 
 
 def test_every_link_and_asset_stays_on_the_machine(sites):
-    """Relative URLs only; each resolves inside the build folder (the site, or the notebooks beside it)."""
+    """Relative URLs only; each resolves inside the build folder (the site, or the notebooks beside it). A
+    source's web address is a link the learner may follow (rel="external"), never a request the page makes."""
     for name, build_dir in sites.items():
         for path in sorted((build_dir / "site").rglob("*.html")):
             page = parse(path)
             for element, attribute, url, _ in page.iterlinks():
                 parts = urlsplit(url)
+                if element.tag == "a" and element.get("rel") == "external":
+                    assert parts.scheme in ("http", "https"), (path, url)
+                    continue
                 assert not parts.scheme and not parts.netloc, (path, url)
                 if not parts.path:
                     continue
@@ -262,12 +292,17 @@ def test_a_failed_build_leaves_the_previous_site_untouched(tmp_path, monkeypatch
 # --- what the site shares with the other outputs -------------------------------------------------
 
 
-def test_options_after_z_are_named_aa_ab(tmp_path):
+def test_options_carry_no_letters_and_the_key_names_each_by_its_text(tmp_path, sites):
+    """An option may itself speak of "Run A": letters beside the options would collide with it."""
+    page = parse(sites["learner"] / "site" / "concepts" / "comparing-runs.html")
+    section = page.get_element_by_id("q-which-run")
+    assert not select(section, ".letter")
+    assert [text(label) for label in select(section, "form .options label")] == ["Run B", "Run A"]
+    assert text(select(section, ".key > li.right .key-verdict")[0]) == "Run B is the answer."
     build(FIXTURES / "courses" / "many-options", tmp_path, ["site"], {})
     section = parse(tmp_path / "site" / "concepts" / "many-options.html").get_element_by_id("q-pick-the-last")
-    letters = [text(span) for span in select(section, "form .letter")]
-    assert letters[24:] == ["Y", "Z", "AA", "AB"]
-    assert text(select(section, "details.answer .key > li.right .letter")[0]) == "AB"
+    options = [text(span) for span in select(section, "form .option-text")]
+    assert text(select(section, ".key > li.right .option-name")[0]) == options[-1]
 
 
 def test_the_answer_key_shows_a_claims_evidence_as_the_site_does(tmp_path, sites, make_lab_results):
@@ -281,3 +316,62 @@ def test_the_answer_key_shows_a_claims_evidence_as_the_site_does(tmp_path, sites
     # a claim the results do not name, and a lab that never ran: no evidence, in the key as on the site
     assert "Claim `loss-is-nll` (lab `sft-objective`): no lab results yet (run `quizgen verify`)." in key
     assert "Claim `same-loop` (lab `ift-vs-pretraining`): no lab results yet (run `quizgen verify`)." in key
+
+
+# --- what a learner finds on the pages (issue 15) --------------------------------------------------
+
+
+def test_concept_text_headings_have_ids_and_link_to_themselves(sites):
+    page = parse(sites["learner"] / "site" / "concepts" / "comparing-runs.html")
+    headings = select(page, ".explanation h2")
+    assert [h.get("id") for h in headings] == ["why-recall-falls", "why-recall-falls-2"]
+    assert [select(h, "a.anchor")[0].get("href") for h in headings] == ["#why-recall-falls", "#why-recall-falls-2"]
+    # an explanation links to the part of the concept text it relies on
+    links = [a.get("href") for a in select(page.get_element_by_id("q-which-run"), ".feedback a")]
+    assert "#why-recall-falls" in links
+
+
+def test_learning_objectives_show_when_the_front_matter_gives_them(sites):
+    page = parse(sites["learner"] / "site" / "concepts" / "comparing-runs.html")
+    objectives = select(page, ".objectives li")
+    assert [text(li) for li in objectives][0] == "Tell which of two runs forgot more, from their recall."
+    assert select(objectives[1], "math")  # Markdown and math, as everywhere
+    assert not select(parse(sites["learner"] / "site" / "concepts" / "reading-curves.html"), ".objectives")
+
+
+def test_sources_link_their_web_addresses_and_pages_have_a_description(sites):
+    site = sites["learner"] / "site"
+    page = parse(site / "concepts" / "comparing-runs.html")
+    sources = select(page, ".sources li")
+    assert [a.get("href") for a in select(sources[0], "a")] == ["https://doi.org/10.1073/pnas.1611835114"]
+    assert text(sources[0]).endswith("https://doi.org/10.1073/pnas.1611835114.")  # the full stop stays text
+    assert not select(sources[1], "a")
+    description = page.xpath("//meta[@name='description']")[0].get("content")
+    assert description == "Two runs start from the same pre-trained parameters θ^ and differ only in their learning rate."
+    for path in sorted(site.rglob("*.html")):
+        assert parse(path).xpath("//meta[@name='description']/@content")[0].strip(), path
+
+
+def test_learn_after_lists_only_what_is_elsewhere(sites):
+    page = parse(sites["learner"] / "site" / "concepts" / "comparing-runs.html")
+    assert [a.get("href") for a in select(page, ".see-also a")] == ["reading-curves.html"]
+    page = parse(sites["content"] / "site" / "concepts" / "ift-vs-pretraining.html")
+    hrefs = [a.get("href") for a in select(page, ".see-also a")]
+    assert not [href for href in hrefs if href.startswith("#")]
+
+
+def test_the_search_index_holds_every_concept_and_question(sites):
+    import json
+
+    site = sites["learner"] / "site"
+    source = (site / "search-index.js").read_text(encoding="utf-8")
+    assert source.startswith("window.quizgenSearch = ")
+    index = json.loads(source.removeprefix("window.quizgenSearch = ").rstrip().rstrip(";"))
+    assert [c[0] for c in index["concepts"]] == ["comparing-runs", "reading-curves"]
+    questions = {(index["concepts"][q[0]][0], q[1]): q for q in index["questions"]}
+    assert len(questions) == 5
+    which = questions[("comparing-runs", "which-run")]
+    assert which[2] == "Which run forgot more?" and "zebrafish" in which[3] and which[4] == 1
+    search = parse(site / "search.html")
+    assert [s.get("src") for s in select(search, "script[src]")][-1].startswith("search-index.js?v=")
+    assert select(parse(site / "review.html"), "[data-review]")

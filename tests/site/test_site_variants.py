@@ -37,8 +37,9 @@ def words(text: str) -> str:
 
 
 def markdown_text(text: str, inline: bool = False) -> str:
-    """What a learner reads of a Markdown text (math as its TeX source, as without JavaScript)."""
-    return words(lxml_html.fragment_fromstring(render_markdown(text, inline=inline), create_parent="div").text_content())
+    """What a learner reads of a Markdown text (math as the site's MathML reads)."""
+    rendered = render_markdown(text, math="html", inline=inline)
+    return words(lxml_html.fragment_fromstring(rendered, create_parent="div").text_content())
 
 
 def drawn(learner: str, question_id: str) -> int:
@@ -354,7 +355,7 @@ def test_a_generated_critique_and_points_that_change_follow_the_variant(browser,
     critique, multi = concept.question("critique-lr"), concept.question("signs")
     site = "generated-rubric/site"
 
-    def plain(text):  # the words before the math (KaTeX renders the rest)
+    def plain(text):  # the words before the math
         return text.split("$")[0].strip()
 
     def draw(learner, q):

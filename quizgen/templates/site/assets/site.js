@@ -1,14 +1,110 @@
-/* quizgen site: renders math, checks answers, keeps progress in localStorage.
-   Every page works without this file: answers and explanations are in <details>. */
+/* quizgen site: checks answers, keeps progress and scores in localStorage, searches the course, switches
+   the colour theme. Every page works without this file: math is MathML, answers and explanations are in
+   <details>. */
 (function () {
   "use strict";
 
   var STORE_KEY = "quizgen:" + (document.body.getAttribute("data-course") || "course");
+  var THEME_KEY = "quizgen:theme";
+  var ROOT = document.body.getAttribute("data-root") || "";
 
-  // --- progress: {answers: {"concept#question": {response, score, points, text, variant}},
-  //     learner: this browser's random id, variants: {"concept#question": the variant "New variant" chose}}
+  // --- progress: {answers: {"concept#question": {response, score, points, text, variant, first, best, checks}},
+  //     learner: this browser's random id, variants: {"concept#question": the variant "New variant" chose}}.
+  // score/points are the last checked answer's; first and best are [score, points] of the first check and of
+  // the best one; checks counts them.
   function isObject(value) {
     return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  // What progress may hold, checked field by field: a file a learner loads is untrusted, and so is storage
+  // another version of the site wrote. Unknown fields are dropped; a bad entry is dropped whole.
+  var QUESTION_KEY = /^[a-z0-9]+(?:-[a-z0-9]+)*#[a-z0-9]+(?:-[a-z0-9]+)*$/;
+  var MAX_POINTS = 1e6, MAX_TEXT = 100000, MAX_VARIANT = 1e6;
+
+  function isScore(value, points) {
+    return typeof value === "number" && isFinite(value) && value >= 0 && value <= points * (1 + 1e-9) + 1e-12;
+  }
+
+  function isPoints(value) {
+    return typeof value === "number" && isFinite(value) && value > 0 && value <= MAX_POINTS;
+  }
+
+  function isCount(value, limit) {
+    return typeof value === "number" && value % 1 === 0 && value >= 0 && value <= limit;
+  }
+
+  function cleanPair(pair) {
+    return Array.isArray(pair) && pair.length === 2 && isPoints(pair[1]) && isScore(pair[0], pair[1])
+      ? [pair[0], pair[1]] : undefined;
+  }
+
+  function cleanResponse(response) {
+    if (typeof response === "string") { return response.length <= MAX_TEXT ? response : undefined; }
+    if (!Array.isArray(response) || response.length > 1000) { return undefined; }
+    for (var i = 0; i < response.length; i++) {
+      var item = response[i];
+      var fine = item === null || (typeof item === "number" && isFinite(item)) ||
+        (typeof item === "string" && item.length <= 100);
+      if (!fine) { return undefined; }
+    }
+    return response.slice();
+  }
+
+  function cleanEntry(entry) {
+    if (!isObject(entry)) { return null; }
+    var clean = {};
+    if (entry.score !== undefined || entry.points !== undefined) {
+      if (!isPoints(entry.points) || !isScore(entry.score, entry.points)) { return null; }
+      clean.score = entry.score;
+      clean.points = entry.points;
+    }
+    if (entry.response !== undefined && entry.response !== null) {
+      clean.response = cleanResponse(entry.response);
+      if (clean.response === undefined) { return null; }
+    }
+    if (entry.text !== undefined) {
+      if (typeof entry.text !== "string" || entry.text.length > MAX_TEXT) { return null; }
+      clean.text = entry.text;
+    }
+    if (entry.variant !== undefined) {
+      if (!isCount(entry.variant, MAX_VARIANT) || entry.variant < 1) { return null; }
+      clean.variant = entry.variant;
+    }
+    var names = ["first", "best"];
+    for (var n = 0; n < names.length; n++) {
+      if (entry[names[n]] !== undefined) {
+        clean[names[n]] = cleanPair(entry[names[n]]);
+        if (!clean[names[n]]) { return null; }
+      }
+    }
+    if (entry.checks !== undefined) {
+      if (!isCount(entry.checks, 1e9)) { return null; }
+      clean.checks = entry.checks;
+    }
+    return clean;
+  }
+
+  // {answers, variants, learner} from whatever ``data`` is, and how many entries were dropped; ``known``
+  // (optional) says which concept ids this course has.
+  function cleanProgress(data, known) {
+    var progress = { answers: {}, variants: {} }, dropped = 0;
+    if (!isObject(data)) { return { progress: progress, dropped: 0 }; }
+    var answers = isObject(data.answers) ? data.answers : {};
+    Object.keys(answers).forEach(function (key) {
+      var entry = QUESTION_KEY.test(key) && key.length <= 200 && (!known || known[key.split("#")[0]])
+        ? cleanEntry(answers[key]) : null;
+      if (entry) { progress.answers[key] = entry; } else { dropped += 1; }
+    });
+    var variants = isObject(data.variants) ? data.variants : {};
+    Object.keys(variants).forEach(function (key) {
+      var fine = QUESTION_KEY.test(key) && isCount(variants[key], MAX_VARIANT) && variants[key] >= 1 &&
+        (!known || known[key.split("#")[0]]);
+      if (fine) { progress.variants[key] = variants[key]; } else { dropped += 1; }
+    });
+    if (typeof data.learner === "string" && /^[0-9a-z-]{1,64}$/.test(data.learner)) {
+      progress.learner = data.learner;
+    }
+    return { progress: progress, dropped: dropped };
   }
 
   function load() {
@@ -18,9 +114,7 @@
     } catch (error) {
       stored = null; // storage disabled or damaged: the page still works, nothing is kept
     }
-    if (!isObject(stored) || !isObject(stored.answers)) { stored = { answers: {} }; }
-    if (!isObject(stored.variants)) { stored.variants = {}; }
-    return stored;
+    return cleanProgress(stored).progress;
   }
   var state = load();
 
@@ -30,32 +124,57 @@
     } catch (error) { /* private mode or full storage: answers last until the page closes */ }
   }
 
+  function better(pair, score, points) {
+    return !pair || score / points > pair[0] / pair[1];
+  }
+
   // An answer belongs to the variant it answered (a generated question's `variant`, 1-based; none for
   // other questions, and an answer saved before variants existed answered the first). An answer to another
-  // variant is replaced, but its score keeps counting until this variant is scored.
+  // variant is replaced, but its score keeps counting until this variant is scored; the first and best
+  // scores and the count of checks are the question's, whatever the variant.
   function record(key, entry, variant) {
     var old = state.answers[key] || {};
     if (variant && (old.variant || 1) !== variant) {
-      old = typeof old.score === "number" && typeof entry.score !== "number"
-        ? { score: old.score, points: old.points } : {};
+      var kept = {};
+      if (typeof old.score === "number" && typeof entry.score !== "number") { kept.score = old.score; kept.points = old.points; }
+      ["first", "best", "checks"].forEach(function (name) { if (old[name] !== undefined) { kept[name] = old[name]; } });
+      old = kept;
     }
     for (var name in entry) { old[name] = entry[name]; }
     if (variant) { old.variant = variant; }
+    if (typeof entry.score === "number") {
+      if (!old.first) { old.first = [entry.score, entry.points]; }
+      if (better(old.best, entry.score, entry.points)) { old.best = [entry.score, entry.points]; }
+      old.checks = (old.checks || 0) + 1;
+    }
     state.answers[key] = old;
     save();
     showProgress();
   }
 
+  // The best score of an entry (an answer kept from before best scores existed counts its last score).
+  function bestOf(entry) {
+    return entry.best || [entry.score, entry.points];
+  }
+
+  // Totals over the scored questions whose key starts with ``prefix``.
   function answered(prefix) {
-    var count = 0, score = 0;
+    var totals = { count: 0, score: 0, best: 0, first: 0, firstCount: 0, wrong: 0 };
     for (var key in state.answers) {
       var entry = state.answers[key];
       if ((!prefix || key.indexOf(prefix) === 0) && typeof entry.score === "number") {
-        count += 1;
-        score += entry.score;
+        totals.count += 1;
+        totals.score += entry.score;
+        totals.best += bestOf(entry)[0];
+        if (entry.first) { totals.first += entry.first[0]; totals.firstCount += 1; }
+        if (isMistake(entry)) { totals.wrong += 1; }
       }
     }
-    return { count: count, score: score };
+    return totals;
+  }
+
+  function isMistake(entry) {
+    return typeof entry.score === "number" && entry.score < entry.points * (1 - 1e-9);
   }
 
   function fmt(value) {
@@ -70,18 +189,31 @@
     return count + " " + noun + (count === 1 ? "" : "s");
   }
 
-  // --- math -----------------------------------------------------------------------------------
-  function renderMath() {
-    if (!window.katex) { return; }
-    var nodes = document.querySelectorAll(".math");
-    for (var i = 0; i < nodes.length; i++) {
-      var node = nodes[i];
-      var display = node.classList.contains("block");
-      var tex = node.textContent.trim().replace(/^\\[([]/, "").replace(/\\[)\]]$/, "");
-      try {
-        window.katex.render(tex, node, { displayMode: display, throwOnError: false, strict: false });
-      } catch (error) { /* keep the TeX source readable */ }
+  // --- wide equations and tables ----------------------------------------------------------------------
+  // A box that scrolls sideways is a focusable region (so a keyboard can scroll it); one that fits is
+  // neither, so it adds no tab stop. Without this script every such box is focusable.
+  function fitScrollBoxes() {
+    var boxes = document.querySelectorAll("[data-scroll]");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (!box.clientWidth) { continue; } // not shown now: measured when it is
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", box.getAttribute("data-scroll"));
+      } else {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
     }
+  }
+
+  var fitPending = false;
+  function fitSoon() {
+    if (fitPending) { return; }
+    fitPending = true;
+    window.requestAnimationFrame(function () { fitPending = false; fitScrollBoxes(); });
   }
 
   // --- checking answers -------------------------------------------------------------------------
@@ -119,20 +251,23 @@
     for (var k = 0; k < keys.length; k++) { keys[k].classList.remove("chosen"); }
   }
 
+  var SAYS_VERDICT = /^(right|correct|yes|exactly|true|false|wrong|incorrect|no|not (right|quite|correct|so))\b/i;
+
   function markOption(form, index, right) {
     var item = optionItems(form)[index];
     item.classList.add(right ? "is-right" : "is-wrong");
     var feedback = document.createElement("div");
     feedback.className = "option-feedback";
     var verdict = document.createElement("strong");
-    verdict.textContent = right ? "✓ Right. " : "✗ Not right. ";
     feedback.appendChild(verdict);
     var source = keyItem(form, index);
-    if (source) {
-      source.classList.add("chosen");
-      var text = source.querySelector(".feedback");
-      if (text) { feedback.appendChild(text.cloneNode(true)); }
-    }
+    var text = source ? source.querySelector(".feedback") : null;
+    if (source) { source.classList.add("chosen"); }
+    if (text) { feedback.appendChild(text.cloneNode(true)); }
+    // Feedback that opens with its own verdict ("Right: …") gets the mark alone, not "Right. Right: …".
+    var shown = text ? (text.querySelector("[data-variant]:not([hidden])") || text).textContent : "";
+    verdict.textContent = SAYS_VERDICT.test(shown.trim())
+      ? (right ? "✓ " : "✗ ") : (right ? "✓ Right. " : "✗ Not right. ");
     item.appendChild(feedback);
   }
 
@@ -415,6 +550,7 @@
       if (entry && (entry.variant || 1) === index) { restore(forms[f], entry); }
     }
     section.querySelector("[data-variant-label]").textContent = "Variant " + index + " of " + variantCount(section);
+    fitSoon();
   }
 
   function newVariant(section) {
@@ -443,38 +579,63 @@
     }
   }
 
-  // --- progress on the index, tag and concept pages --------------------------------------------
+  // --- progress and scores on the index, tag and concept pages ------------------------------------------
   function showProgress() {
-    var total = Number((document.querySelector("[data-progress-bar]") || {}).max || 0);
+    showCourseProgress();
+    showConceptMarks();
+    showPageProgress();
+    showQuestionScores();
+    showReview();
+  }
+
+  function showCourseProgress() {
+    var panel = document.querySelector("[data-progress-panel]");
+    if (!panel) { return; }
+    var bar = panel.querySelector("[data-progress-bar]");
+    var total = Number(bar.max);
     var all = answered("");
-    var summary = document.querySelector("[data-progress-summary]");
-    if (summary) {
-      summary.textContent = all.count
-        ? "You have answered " + all.count + " of " + plural(total, "question") + "."
-        : "No questions answered yet.";
-      document.querySelector("[data-progress-bar]").value = all.count;
-    }
+    panel.querySelector("[data-progress-summary]").textContent = all.count
+      ? "You have answered " + all.count + " of " + plural(total, "question") + "."
+      : "No questions answered yet.";
+    bar.value = all.count;
+    var points = Number(panel.getAttribute("data-points"));
+    var course = panel.querySelector("[data-course-score]");
+    course.hidden = all.count === 0;
+    course.textContent = all.count
+      ? "Course score: best " + ofPoints(all.best, points) + " (" + Math.round(100 * all.best / points) +
+        "%); first tries " + ofPoints(all.first, points) + "." +
+        (all.wrong ? " " + plural(all.wrong, "question") + " to review." : "")
+      : "";
+  }
+
+  function showConceptMarks() {
     var marks = document.querySelectorAll("[data-progress-for]");
     for (var i = 0; i < marks.length; i++) {
       var id = marks[i].getAttribute("data-progress-for");
       var item = marks[i].closest("[data-questions]");
       var mine = answered(id + "#");
       marks[i].hidden = mine.count === 0;
-      marks[i].textContent = mine.count ? "· " + mine.count + " of " + item.getAttribute("data-questions") + " answered" : "";
+      marks[i].textContent = mine.count
+        ? "· " + mine.count + " of " + item.getAttribute("data-questions") + " answered · best " +
+          ofPoints(mine.best, Number(item.getAttribute("data-points")))
+        : "";
       item.classList.toggle("done", mine.count > 0 && mine.count >= Number(item.getAttribute("data-questions")));
     }
+  }
+
+  function showPageProgress() {
     var page = document.querySelector("[data-page-progress]");
-    if (page) {
-      var article = page.closest("[data-concept]");
-      var own = answered(article.getAttribute("data-concept") + "#");
-      var count = Number(article.getAttribute("data-questions"));
-      page.hidden = false;
-      page.classList.toggle("none", own.count === 0);
-      page.textContent = own.count
-        ? "You have answered " + own.count + " of " + plural(count, "question") + " here, scoring " +
-          ofPoints(own.score, pagePoints()) + "."
-        : "You have not answered any of the " + plural(count, "question") + " here yet.";
-    }
+    if (!page) { return; }
+    var article = page.closest("[data-concept]");
+    var own = answered(article.getAttribute("data-concept") + "#");
+    var count = Number(article.getAttribute("data-questions"));
+    var points = pagePoints();
+    page.hidden = false;
+    page.classList.toggle("none", own.count === 0);
+    page.textContent = own.count
+      ? "You have answered " + own.count + " of " + plural(count, "question") + " here, scoring " +
+        ofPoints(own.score, points) + ". Best scores: " + fmt(own.best) + "; first tries: " + fmt(own.first) + "."
+      : "You have not answered any of the " + plural(count, "question") + " here yet.";
   }
 
   function pagePoints() {
@@ -484,31 +645,352 @@
     return total;
   }
 
-  function resetProgress(button) {
-    var scope = button.getAttribute("data-reset");
+  function showQuestionScores() {
+    var boxes = document.querySelectorAll("[data-question-score]");
+    for (var i = 0; i < boxes.length; i++) {
+      var key = boxes[i].querySelector("[data-reset-question]").getAttribute("data-reset-question");
+      var entry = state.answers[key];
+      var status = boxes[i].querySelector(".reset-status");
+      boxes[i].hidden = !entry && !status.textContent;
+      var line = boxes[i].querySelector("[data-score-line]");
+      line.hidden = !entry || typeof entry.score !== "number";
+      if (!line.hidden) {
+        var best = bestOf(entry);
+        line.textContent = "Your last check: " + ofPoints(entry.score, entry.points) +
+          (entry.first ? " · first try: " + ofPoints(entry.first[0], entry.first[1]) : "") +
+          " · best: " + ofPoints(best[0], best[1]) +
+          (entry.checks ? " · " + plural(entry.checks, "check") : "");
+      }
+    }
+  }
+
+  // Every form as the progress says: empty, then filled back in (a generated question shows its variant).
+  function showAnswers() {
+    var forms = document.querySelectorAll("form.quiz");
+    for (var i = 0; i < forms.length; i++) {
+      if (!shownVariant(forms[i])) {
+        resetForm(forms[i]);
+        var entry = state.answers[forms[i].getAttribute("data-key")];
+        if (entry) { restore(forms[i], entry); }
+      }
+    }
+    var sections = document.querySelectorAll("section[data-variant-count]");
+    for (var v = 0; v < sections.length; v++) { showVariant(sections[v], chosenVariant(sections[v])); }
+    showProgress();
+  }
+
+  function copyOf(value) {
+    return JSON.parse(JSON.stringify(value));
+  }
+
+  // A status line saying what was cleared or loaded, with a button that puts the progress back as it was.
+  function offerUndo(status, message, before, trigger) {
+    status.textContent = message + " ";
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "secondary small";
+    undo.textContent = "Undo";
+    undo.addEventListener("click", function () {
+      state = before;
+      save();
+      status.textContent = "Undone: your answers are back.";
+      showAnswers();
+      trigger.focus();
+    });
+    status.appendChild(undo);
+    showProgress();
+  }
+
+  // Clears the answers of the whole course ("all"), of a concept (its id) or of a question ("concept#question"),
+  // and the variants "New variant" chose for them: those questions go back to the variants this browser draws.
+  function clearProgress(scope) {
     var stores = [state.answers, state.variants];
     for (var s = 0; s < stores.length; s++) {
       for (var key in stores[s]) {
-        if (scope === "all" || key.indexOf(scope + "#") === 0) { delete stores[s][key]; }
+        if (scope === "all" || key === scope || key.indexOf(scope + "#") === 0) { delete stores[s][key]; }
       }
     }
     save();
-    var forms = document.querySelectorAll("form.quiz");
-    for (var i = 0; i < forms.length; i++) { resetForm(forms[i]); }
-    // Generated questions go back to the variant this browser draws, with empty forms.
     var sections = document.querySelectorAll("section[data-variant-count]");
-    for (var v = 0; v < sections.length; v++) {
-      showVariant(sections[v], chosenVariant(sections[v]));
-      sections[v].querySelector(".variant-status").textContent = "";
+    for (var v = 0; v < sections.length; v++) { sections[v].querySelector(".variant-status").textContent = ""; }
+    showAnswers();
+  }
+
+  function resetProgress(button) {
+    var scope = button.getAttribute("data-reset");
+    var before = copyOf(state);
+    clearProgress(scope);
+    var status = button.closest("section, p").querySelector(".reset-status");
+    offerUndo(status, scope === "all" ? "Your progress has been reset." : "The answers on this page have been cleared.",
+      before, button);
+  }
+
+  function resetQuestion(button) {
+    var before = copyOf(state);
+    clearProgress(button.getAttribute("data-reset-question"));
+    offerUndo(button.parentNode.querySelector(".reset-status"), "Your answer to this question is cleared.", before, button);
+  }
+
+  // --- progress as a file --------------------------------------------------------------------------------
+  var FILE_FORMAT = "quizgen-progress";
+
+  function courseTitle() {
+    var brand = document.querySelector(".brand");
+    return brand ? brand.textContent.trim() : "";
+  }
+
+  function exportProgress() {
+    var data = {
+      format: FILE_FORMAT, version: 1, course: STORE_KEY.slice("quizgen:".length), title: courseTitle(),
+      answers: state.answers, variants: state.variants, learner: state.learner
+    };
+    var blob = new Blob([JSON.stringify(data, null, 1) + "\n"], { type: "application/json" });
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = "progress-" + data.course + ".json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+  }
+
+  var MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+  function importProgress(input) {
+    var status = input.closest("section").querySelector(".reset-status");
+    var file = input.files && input.files[0];
+    if (!file) { return; }
+    input.value = "";
+    if (file.size > MAX_FILE_BYTES) {
+      status.textContent = "That file is too large to be progress saved from this site.";
+      return;
     }
-    showProgress();
-    var status = button.parentNode.parentNode.querySelector(".reset-status");
-    if (status) { status.textContent = scope === "all" ? "Your progress has been reset." : "The answers on this page have been cleared."; }
+    file.text().then(function (text) {
+      var data = null;
+      try { data = JSON.parse(text); } catch (error) { /* said below */ }
+      if (!isObject(data) || data.format !== FILE_FORMAT) {
+        status.textContent = "That file is not progress saved from this site (“Download my progress” makes one).";
+        return;
+      }
+      if (data.course !== STORE_KEY.slice("quizgen:".length)) {
+        status.textContent = "That file holds progress for another course" +
+          (typeof data.title === "string" ? " (" + data.title.slice(0, 200) + ")" : "") + "; nothing was loaded.";
+        return;
+      }
+      var known = {};
+      var concepts = document.querySelectorAll("[data-concept]");
+      for (var i = 0; i < concepts.length; i++) { known[concepts[i].getAttribute("data-concept")] = true; }
+      var cleaned = cleanProgress(data, known);
+      var before = copyOf(state);
+      state = cleaned.progress;
+      if (!state.learner && before.learner) { state.learner = before.learner; }
+      save();
+      showAnswers();
+      var count = Object.keys(state.answers).length;
+      offerUndo(status, "Loaded " + plural(count, "answer") + " from " + file.name + "." +
+        (cleaned.dropped ? " " + plural(cleaned.dropped, "entry") + " did not fit this course and were left out." : ""),
+        before, input);
+    }, function () {
+      status.textContent = "That file could not be read.";
+    });
+  }
+
+  // --- colour theme ----------------------------------------------------------------------------------------
+  var systemDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
+  function themeNow() {
+    var chosen = document.documentElement.getAttribute("data-theme");
+    return chosen || (systemDark && systemDark.matches ? "dark" : "light");
+  }
+
+  function setUpTheme() {
+    var button = document.querySelector("[data-theme-toggle]");
+    if (!button) { return; }
+    var show = function () { button.setAttribute("aria-pressed", themeNow() === "dark" ? "true" : "false"); };
+    button.addEventListener("click", function () {
+      var theme = themeNow() === "dark" ? "light" : "dark";
+      document.documentElement.setAttribute("data-theme", theme);
+      try { window.localStorage.setItem(THEME_KEY, theme); } catch (error) { /* kept for this page only */ }
+      show();
+    });
+    if (systemDark && systemDark.addEventListener) { systemDark.addEventListener("change", show); }
+    button.parentNode.hidden = false;
+    show();
+  }
+
+  // --- search ------------------------------------------------------------------------------------------
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // The index (search-index.js, written at build time) as a list of things to find.
+  function searchItems() {
+    var index = window.quizgenSearch;
+    if (!index) { return null; }
+    var items = index.concepts.map(function (concept) {
+      return { kind: "concept", href: "concepts/" + concept[0] + ".html", title: concept[1], text: concept[2].join(" · "),
+        context: "", title_: fold(concept[1]), text_: fold(concept[2].join(" ")) };
+    });
+    index.questions.forEach(function (q) {
+      var concept = index.concepts[q[0]];
+      items.push({ kind: "question", href: "concepts/" + concept[0] + ".html#q-" + q[1], title: q[2], text: q[3],
+        context: concept[1], title_: fold(q[2]), text_: fold(q[3] + " " + concept[1]) });
+    });
+    return items;
+  }
+
+  function search(items, query) {
+    var terms = fold(query).split(/\s+/).filter(Boolean);
+    if (!terms.length) { return []; }
+    var found = [];
+    items.forEach(function (item, position) {
+      var rank = 0;
+      for (var t = 0; t < terms.length; t++) {
+        if (item.title_.indexOf(terms[t]) >= 0) { rank += 3; }
+        else if (item.text_.indexOf(terms[t]) >= 0) { rank += 1; }
+        else { return; }
+      }
+      found.push({ item: item, rank: rank + (item.kind === "concept" ? 1 : 0), position: position });
+    });
+    found.sort(function (a, b) { return b.rank - a.rank || a.position - b.position; });
+    return found.map(function (hit) { return hit.item; });
+  }
+
+  // Part of a text around the first term it holds, each term in <mark>.
+  function snippet(text, terms) {
+    var folded = fold(text), start = 0;
+    for (var t = 0; t < terms.length; t++) {
+      var at = folded.indexOf(terms[t]);
+      if (at >= 0) { start = Math.max(0, at - 60); break; }
+    }
+    var cut = text.slice(start, start + 200);
+    var foldedCut = fold(cut);
+    var fragment = document.createDocumentFragment();
+    if (start > 0) { fragment.appendChild(document.createTextNode("…")); }
+    var position = 0;
+    // fold() keeps the length of most text; where it does not (letters with accents written apart), no marks
+    var marks = foldedCut.length === cut.length;
+    while (marks && position < cut.length) {
+      var next = -1, length = 0;
+      for (var k = 0; k < terms.length; k++) {
+        var hit = foldedCut.indexOf(terms[k], position);
+        if (hit >= 0 && (next < 0 || hit < next)) { next = hit; length = terms[k].length; }
+      }
+      if (next < 0) { break; }
+      fragment.appendChild(document.createTextNode(cut.slice(position, next)));
+      var mark = document.createElement("mark");
+      mark.textContent = cut.slice(next, next + length);
+      fragment.appendChild(mark);
+      position = next + length;
+    }
+    fragment.appendChild(document.createTextNode(cut.slice(position) + (start + 200 < text.length ? "…" : "")));
+    return fragment;
+  }
+
+  var SHOWN_RESULTS = 50;
+
+  function setUpSearch() {
+    var form = document.querySelector("[data-search]");
+    if (!form) { return; }
+    var items = searchItems();
+    var input = form.querySelector("input");
+    var status = document.getElementById("search-status");
+    var list = document.querySelector("[data-search-results]");
+    form.hidden = false;
+    if (!items) { status.textContent = "The search index did not load; rebuild the site."; return; }
+    var show = function () {
+      var query = input.value.trim();
+      var found = search(items, query);
+      var terms = fold(query).split(/\s+/).filter(Boolean);
+      list.textContent = "";
+      found.slice(0, SHOWN_RESULTS).forEach(function (item) {
+        var entry = document.createElement("li");
+        entry.className = "result result-" + item.kind;
+        var link = document.createElement("a");
+        link.href = item.href;
+        link.textContent = item.title;
+        entry.appendChild(link);
+        var kind = document.createElement("span");
+        kind.className = "note";
+        kind.textContent = item.kind === "concept" ? " Concept" : " Question in “" + item.context + "”";
+        entry.appendChild(kind);
+        if (item.text) {
+          var text = document.createElement("p");
+          text.className = "snippet";
+          text.appendChild(snippet(item.text, terms));
+          entry.appendChild(text);
+        }
+        list.appendChild(entry);
+      });
+      status.textContent = !query ? "Type a word of a concept or a question."
+        : found.length === 0 ? "Nothing found for “" + query + "”."
+          : plural(found.length, "result") + " for “" + query + "”" +
+            (found.length > SHOWN_RESULTS ? ", the first " + SHOWN_RESULTS + " shown." : ".");
+      var url = new URL(window.location.href);
+      if (query) { url.searchParams.set("q", query); } else { url.searchParams.delete("q"); }
+      try { window.history.replaceState(null, "", url.href); } catch (error) { /* file:// in some browsers */ }
+    };
+    var timer = null;
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(show, 120);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.clearTimeout(timer);
+      show();
+    });
+    input.value = new URLSearchParams(window.location.search).get("q") || "";
+    show();
+    input.focus();
+  }
+
+  // --- review: the questions whose last checked answer scored less than full points -----------------------
+  function showReview() {
+    var holder = document.querySelector("[data-review]");
+    if (!holder) { return; }
+    holder.hidden = false;
+    var index = window.quizgenSearch || { concepts: [], questions: [] };
+    var list = holder.querySelector("[data-review-list]");
+    list.textContent = "";
+    var count = 0;
+    index.questions.forEach(function (q) {
+      var concept = index.concepts[q[0]];
+      var key = concept[0] + "#" + q[1];
+      var entry = state.answers[key];
+      if (!entry || !isMistake(entry)) { return; }
+      count += 1;
+      var item = document.createElement("li");
+      item.setAttribute("data-key", key);
+      var link = document.createElement("a");
+      link.href = "concepts/" + concept[0] + ".html#q-" + q[1];
+      link.textContent = q[2];
+      item.appendChild(link);
+      var where = document.createElement("span");
+      where.className = "note";
+      where.textContent = " in “" + concept[1] + "”";
+      item.appendChild(where);
+      var scored = document.createElement("p");
+      var best = bestOf(entry);
+      scored.textContent = "Your last check scored " + ofPoints(entry.score, entry.points) +
+        (best[0] > entry.score ? "; your best was " + ofPoints(best[0], best[1]) : "") + "." +
+        (typeof entry.response === "string" ? " You answered “" + entry.response.slice(0, 200) + "”." : "");
+      item.appendChild(scored);
+      list.appendChild(item);
+    });
+    var all = answered("");
+    holder.querySelector("[data-review-summary]").textContent = count
+      ? plural(count, "question") + " to review."
+      : all.count ? "Nothing to review: every question you checked scored full points."
+        : "You have not checked any answers yet.";
   }
 
   // --- wiring -----------------------------------------------------------------------------------
   function start() {
-    renderMath();
+    setUpTheme();
+    fitScrollBoxes();
+    window.addEventListener("resize", fitSoon);
+    document.addEventListener("toggle", fitSoon, true); // an answer panel opening shows its equations
     setUpVariants();
     var forms = document.querySelectorAll("form.quiz");
     for (var i = 0; i < forms.length; i++) {
@@ -541,8 +1023,17 @@
       var holder = resets[r].closest("[hidden]");
       if (holder) { holder.hidden = false; }
     }
+    var clears = document.querySelectorAll("[data-reset-question]");
+    for (var c = 0; c < clears.length; c++) {
+      clears[c].addEventListener("click", function (event) { resetQuestion(event.currentTarget); });
+    }
+    var exporter = document.querySelector("[data-export]");
+    if (exporter) { exporter.addEventListener("click", exportProgress); }
+    var importer = document.querySelector("[data-import]");
+    if (importer) { importer.addEventListener("change", function () { importProgress(importer); }); }
     var panel = document.querySelector("[data-progress-panel]");
     if (panel) { panel.hidden = false; }
+    setUpSearch();
     showProgress();
     window.addEventListener("storage", function (event) {
       if (event.key === STORE_KEY) { state = load(); showProgress(); }
