@@ -74,7 +74,7 @@ def as_variant(section, index: int):
 def visible(section):
     """The question as a browser without JavaScript shows it: hidden elements removed."""
     shown = copy.deepcopy(section)
-    for element in shown.xpath(".//*[@hidden]"):
+    for element in shown.xpath(".//*[@hidden or contains(concat(' ', @class, ' '), ' js-only ')]"):
         element.drop_tree()
     return shown
 
@@ -144,8 +144,8 @@ def test_without_javascript_the_first_variant_shows_and_is_the_key(page):
                                       if name.startswith("data-") and name != "data-variants"}
         if q.type == "numeric":
             assert f"The answer is {first.answer:.6g}" in shown
-        # the controls that need JavaScript are hidden until the script shows them
-        assert all(bar.get("hidden") is not None for bar in section.xpath(".//*[contains(@class, 'variant-bar')]"))
+        # the controls that need JavaScript show only where it runs (site.css: html:not(.js) .js-only)
+        assert all("js-only" in bar.get("class").split() for bar in section.xpath(".//*[contains(@class, 'variant-bar')]"))
 
 
 def test_what_every_variant_shares_is_written_once(sites):

@@ -185,8 +185,8 @@
     return fmt(score) + " of " + fmt(points) + (points === 1 ? " point" : " points");
   }
 
-  function plural(count, noun) {
-    return count + " " + noun + (count === 1 ? "" : "s");
+  function plural(count, noun, nouns) {
+    return count + " " + (count === 1 ? noun : nouns || noun + "s");
   }
 
   // --- wide equations and tables ----------------------------------------------------------------------
@@ -383,7 +383,7 @@
         else { missing += 1; levels.push(null); }
       }
       if (missing) {
-        setVerdict(form, "", "Choose a level for every criterion (" + plural(missing, "criterion") + " left).");
+        setVerdict(form, "", "Choose a level for every criterion (" + plural(missing, "criterion", "criteria") + " left).");
         return null;
       }
       var kind = score >= points ? "right" : (score > 0 ? "partial" : "wrong");
@@ -571,9 +571,7 @@
     for (var i = 0; i < sections.length; i++) {
       var section = sections[i];
       showVariant(section, chosenVariant(section));
-      var bar = section.querySelector(".variant-bar");
-      bar.hidden = false;
-      bar.querySelector("[data-new-variant]").addEventListener("click", function (event) {
+      section.querySelector("[data-new-variant]").addEventListener("click", function (event) {
         newVariant(event.currentTarget.closest("section[data-variant-count]"));
       });
     }
@@ -630,7 +628,6 @@
     var own = answered(article.getAttribute("data-concept") + "#");
     var count = Number(article.getAttribute("data-questions"));
     var points = pagePoints();
-    page.hidden = false;
     page.classList.toggle("none", own.count === 0);
     page.textContent = own.count
       ? "You have answered " + own.count + " of " + plural(count, "question") + " here, scoring " +
@@ -788,7 +785,7 @@
       showAnswers();
       var count = Object.keys(state.answers).length;
       offerUndo(status, "Loaded " + plural(count, "answer") + " from " + file.name + "." +
-        (cleaned.dropped ? " " + plural(cleaned.dropped, "entry") + " did not fit this course and were left out." : ""),
+        (cleaned.dropped ? " " + plural(cleaned.dropped, "entry", "entries") + " did not fit this course and were left out." : ""),
         before, input);
     }, function () {
       status.textContent = "That file could not be read.";
@@ -814,7 +811,6 @@
       show();
     });
     if (systemDark && systemDark.addEventListener) { systemDark.addEventListener("change", show); }
-    button.parentNode.hidden = false;
     show();
   }
 
@@ -896,7 +892,6 @@
     var input = form.querySelector("input");
     var status = document.getElementById("search-status");
     var list = document.querySelector("[data-search-results]");
-    form.hidden = false;
     if (!items) { status.textContent = "The search index did not load; rebuild the site."; return; }
     var show = function () {
       var query = input.value.trim();
@@ -949,7 +944,6 @@
   function showReview() {
     var holder = document.querySelector("[data-review]");
     if (!holder) { return; }
-    holder.hidden = false;
     var index = window.quizgenSearch || { concepts: [], questions: [] };
     var list = holder.querySelector("[data-review-list]");
     list.textContent = "";
@@ -995,8 +989,6 @@
     var forms = document.querySelectorAll("form.quiz");
     for (var i = 0; i < forms.length; i++) {
       var form = forms[i];
-      var actions = form.querySelector(".actions");
-      if (actions) { actions.hidden = false; }
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         var target = event.currentTarget;
@@ -1020,8 +1012,6 @@
     var resets = document.querySelectorAll("[data-reset]");
     for (var r = 0; r < resets.length; r++) {
       resets[r].addEventListener("click", function (event) { resetProgress(event.currentTarget); });
-      var holder = resets[r].closest("[hidden]");
-      if (holder) { holder.hidden = false; }
     }
     var clears = document.querySelectorAll("[data-reset-question]");
     for (var c = 0; c < clears.length; c++) {
@@ -1031,8 +1021,6 @@
     if (exporter) { exporter.addEventListener("click", exportProgress); }
     var importer = document.querySelector("[data-import]");
     if (importer) { importer.addEventListener("change", function () { importProgress(importer); }); }
-    var panel = document.querySelector("[data-progress-panel]");
-    if (panel) { panel.hidden = false; }
     setUpSearch();
     showProgress();
     window.addEventListener("storage", function (event) {
