@@ -38,7 +38,7 @@ def clean_text(text: str, limit: int = MAX_TEXT, *, keep_newlines: bool = False)
     return _CONTROL.sub("\ufffd", text)
 
 
-def parse(line: bytes, max_bytes: int) -> object:
+def parse(line: bytes, max_bytes: int, max_items: int = MAX_ITEMS) -> object:
     """One JSON line, bounded; every string in it cleaned. Raises Rejected."""
     if len(line) > max_bytes:
         raise Rejected("too long")
@@ -46,7 +46,7 @@ def parse(line: bytes, max_bytes: int) -> object:
         value = json.loads(line.decode("utf-8", "replace"))
     except (ValueError, RecursionError, MemoryError) as error:
         raise Rejected(type(error).__name__) from None
-    budget = [MAX_ITEMS]
+    budget = [max_items]
     return _bounded(value, 0, budget)
 
 
