@@ -95,11 +95,13 @@ def _cell(text: str) -> str:
     return markdown_text(text, 2000)
 
 
-def write_submission(out: Path, record: dict, lab_title: str, output_tail: str) -> None:
-    """One learner's files, written as soon as they are graded (so --resume and a crash keep them)."""
+def write_submission(out: Path, record: dict, lab_title: str, output_tail: str | None) -> None:
+    """One learner's files, written as soon as they are graded (so --resume and a crash keep them). A
+    rescore from the stored harvest (``output_tail`` None) leaves the log of the run it reused."""
     learner = record["learner"]
     write_atomic(out / "feedback" / f"{learner}.md", feedback_markdown(record, lab_title))
-    write_atomic(out / "logs" / f"{learner}.txt", output_tail)  # cleaned by the sandbox (untrusted.log_text)
+    if output_tail is not None:
+        write_atomic(out / "logs" / f"{learner}.txt", output_tail)  # cleaned (untrusted.log_text)
     write_atomic(out / "submissions" / f"{learner}.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 

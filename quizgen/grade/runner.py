@@ -1,17 +1,22 @@
 """Grade a batch: every submission in its own sandbox, in parallel, scored against one reference run.
 
 The lab's reference results are looked up (or computed once) before the first submission and reused for
-all of them: no submission retrains the reference. One bad submission never stops the batch; each
-learner's files are written as soon as they are graded, and the summary after every submission, so an
-interrupted run keeps what it finished and `--resume` picks up from there.
+all of them: no submission retrains the reference. Each submission goes through the same stages wherever
+it runs: `read` and `prepare` here (the learner's plan, the notebook's text, its unseen inputs), a run
+in a sandbox — on this machine, `workers` at a time, or on a Dask worker (cluster.py) — or its stored
+harvest (`--rescore`, harvest.py), then `conclude` here: scoring (scoring.py), the learner's files and
+the harvest. Scoring never leaves this process, so no worker holds a key, an expected output or the
+reference run. One bad submission never stops the batch; each learner's files are written as soon as
+they are graded, and the summary as the records come in, so an interrupted run keeps what it finished
+and `--resume` picks up from there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-import queue
 import re
 import secrets
 import stat
@@ -23,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from quizgen.grade import jail, reports, scoring, untrusted
+from quizgen.grade import harvest, jail, reports, scoring, slots, untrusted
 from quizgen.notebooks.exercises import encode
 from quizgen.variants import LEARNER_ID, learner_variant
 from quizgen.grade.sandbox import (
@@ -141,9 +146,16 @@ def read_notebook(data: bytes) -> dict | str:
 
 
 def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = None, workers: int = 1,
-          resume: bool = False, limits: Limits = Limits(), cache_dir: Path | None = None,
+          resume: bool = False, rescore: bool = False, limits: Limits = Limits(), cache_dir: Path | None = None,
           progress: Callable[[dict], None] | None = None, isolation: Isolation | None = None,
-          on_reference: Callable[[dict], None] | None = None) -> GradeReport:
+          on_reference: Callable[[dict], None] | None = None, scheduler: str | None = None,
+          draw_seed: Callable[[str], int] | None = None, cannot_run: str | None = None) -> GradeReport:
+    """Grade every submission in ``paths``: here, ``workers`` at a time, or on the Dask cluster whose scheduler
+    is at ``scheduler`` (quizgen.grade.cluster). ``rescore`` scores each submission from its stored harvest
+    where it can (harvest.py) and runs only the others; ``cannot_run`` (a sentence) reports every
+    submission that would need a run as an environment error instead. ``progress`` receives events:
+    {"event": "started" | "finished" | "workers" | "refused", ...}. ``draw_seed(learner)`` picks the seed of
+    a submission's unseen inputs (default: a fresh random one; tests fix it to compare two runs)."""
     from quizgen.lab import cache, runner
     from quizgen.notebooks.recipe import flat_metrics, plan_for
 
@@ -157,52 +169,96 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
         if on_reference:
             on_reference(reference_results)
     reference = flat_metrics(reference_results) if reference_results else None
-    isolation = isolation or probe_isolation()
+    if scheduler is None:
+        isolation = isolation or probe_isolation()
     submissions = collect(paths)
     header = {
         "lab": spec.id, "title": spec.title, "concept": plan.concept_id,
-        "isolation": isolation.to_json(),
+        "isolation": isolation.to_json() if scheduler is None else {
+            "mode": "cluster", "detail": f"each submission ran in the sandbox of the Dask worker that graded it "
+                                         f"(scheduler {scheduler}); cluster.workers says what each one guarantees",
+            "cgroups": "per worker", "seccomp": None, "guarantees": []},
         "limits": asdict(limits) | {"cpu_seconds": limits.cpu_seconds},
         "reference": None if reference_results is None else {
             "key": reference_results.get("key"), "config_hash": reference_results.get("config_hash"),
             "cached": reference_results.get("cached"), "seed": reference_results.get("seed"),
             "threads": reference_results.get("threads")},
+        "grader": harvest.grader_version(),
+        "sandbox": harvest.sandbox_version(),
     }
-    report = GradeReport(out, header)
     out.mkdir(parents=True, exist_ok=True)
+    results = _Results(out, header)
+    report = GradeReport(out, header, results.records)
     # What the sandbox must not see: the lab folder holds the solutions and the unseen inputs' code.
     secret_paths = [p.resolve() for p in [out, cache_dir or cache.DEFAULT_CACHE_DIR, spec.folder.parent,
                                           *(s.path.parent for s in submissions)] + ([content] if content else [])]
-    context = _Context(plan, spec, reference, isolation, limits, secret_paths, resume, out)
-    slots: queue.Queue[int] = queue.Queue()
-    for slot in range(workers):
-        slots.put(slot)
-    lock = threading.Lock()
+    variables = ["ANSWERS", "MEASURED", *plan.config_names]
+    context = _Context(
+        plan, spec, reference, isolation, limits, secret_paths, resume, out, rescore=rescore,
+        draw_seed=draw_seed or (lambda learner: secrets.randbits(63)), cannot_run=cannot_run,
+        lab_files=harvest.lab_files_hash(spec.folder), variables=variables,
+        fingerprint=harvest.run_fingerprint(_config_hash(spec.config), asdict(limits), variables,
+                                            [exercise.name for exercise in plan.exercises]),
+        emit=progress or (lambda event: None))
     _quiet_torch()
-    context.runtime = Runtime()
-    context.cgroups = jail.Cgroups.probe() if isolation.cgroups != "none" else None
+
+    def on_record(record: dict) -> None:
+        results.add(record)
+        context.emit({"event": "finished", "record": record})
+
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_grade_one, submission, context, slots) for submission in submissions]
-            try:
-                for future in as_completed(futures):
-                    record = future.result()
-                    with lock:
-                        report.records.append(record)
-                        reports.write_summary(out, report.records, header)
-                    if progress:
-                        progress(record)
-            except BaseException:
-                # Ctrl-C: stop now rather than wait for every running notebook to finish.
-                pool.shutdown(wait=False, cancel_futures=True)
-                kill_all(context.stop)
-                raise
+        if scheduler is not None:
+            from quizgen.grade import cluster
+
+            cluster.grade(submissions, context, scheduler, on_record, header)
+        else:
+            _grade_here(submissions, context, workers, on_record)
     finally:
-        context.runtime.close()
-        if context.cgroups:
-            context.cgroups.close()
+        results.write()
+        context.close()
     report.records.sort(key=lambda record: record["learner"])
     return report
+
+
+def _grade_here(submissions: list[Submission], context: "_Context", workers: int, on_record) -> None:
+    """Every submission on this machine, ``workers`` sandboxes at a time."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_grade_one, submission, context) for submission in submissions]
+        try:
+            for future in as_completed(futures):
+                on_record(future.result())
+        except BaseException:
+            # Ctrl-C: stop now rather than wait for every running notebook to finish.
+            pool.shutdown(wait=False, cancel_futures=True)
+            kill_all(context.stop)
+            raise
+
+
+class _Results:
+    """The records so far, and results.json and grades.csv rewritten from them as they come in: at once for
+    the first, then at most about once a second (each learner's own files are written at once, and are
+    what --resume reads), so that a class of thousands does not rewrite a growing file per submission."""
+
+    def __init__(self, out: Path, header: dict):
+        self.out, self.header = out, header
+        self.records: list[dict] = []
+        self.lock = threading.Lock()
+        self.written_at, self.cost = -math.inf, 0.0
+
+    def add(self, record: dict) -> None:
+        with self.lock:
+            self.records.append(record)
+            if time.monotonic() - self.written_at >= max(1.0, 4 * self.cost):
+                self._write()
+
+    def write(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        started = time.monotonic()
+        reports.write_summary(self.out, self.records, self.header)
+        self.written_at, self.cost = time.monotonic(), time.monotonic() - started
 
 
 def for_learner(plan, learner: str):
@@ -233,20 +289,78 @@ def _quiet_torch() -> None:
     torch.set_num_threads(1)
 
 
+def _config_hash(config: dict) -> str:
+    from quizgen.lab.cache import settings_hash
+
+    return settings_hash(config)
+
+
 @dataclass
 class _Context:
     plan: object
     spec: object
     reference: dict | None
-    isolation: Isolation
+    isolation: Isolation | None  # None on a cluster: each worker has its own
     limits: Limits
     secret_paths: list[Path]
     resume: bool
     out: Path
-    runtime: Runtime | None = None
-    cgroups: jail.Cgroups | None = None
+    rescore: bool = False
+    draw_seed: Callable[[str], int] = lambda learner: secrets.randbits(63)
+    cannot_run: str | None = None
+    lab_files: str = ""
+    variables: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+    emit: Callable[[dict], None] = lambda event: None
     stop: threading.Event = field(default_factory=threading.Event)
+    _runtime: Runtime | None = None
+    _cgroups: jail.Cgroups | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def sandbox_here(self) -> tuple[Runtime, jail.Cgroups | None]:
+        """The runtime copy and the batch's cgroups, made at the first notebook that runs here (a rescore
+        from stored harvests makes neither)."""
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = Runtime()
+                if self.isolation is not None and self.isolation.cgroups != "none":
+                    self._cgroups = jail.Cgroups.probe()
+            return self._runtime, self._cgroups
+
+    def close(self) -> None:
+        with self._lock:
+            if self._runtime is not None:
+                self._runtime.close()
+            if self._cgroups is not None:
+                self._cgroups.close()
+            self._runtime = self._cgroups = None
+
+    def key_for(self, plan) -> str:
+        return harvest.scoring_key(plan, self.lab_files, self.reference)
+
+
+@dataclass
+class Job:
+    """One submission on its way: read and checked here, then run (here, on a worker) or taken from its
+    stored harvest, then scored here."""
+
+    submission: Submission
+    started: float
+    data: bytes | str
+    digest: str
+    plan: object
+    missing: list = field(default_factory=list)
+    predictions: dict | str | None = None
+    cases: dict = field(default_factory=dict)  # exercise name -> its unseen inputs (Cases, with expected outputs)
+    seed: int | None = None
+    inputs: str = ""  # hash of the encoded unseen inputs
+    task: dict | None = None  # what a sandbox runs: cells, variables, encoded unseen inputs, limits
+    outcome: Outcome | None = None
+    output_tail: str | None = ""
+    finished: dict | None = None  # --resume: the record of an earlier run of the same file
+    from_harvest: bool = False
+    rerun: str | None = None  # --rescore: why its harvest could not be used
+    worker: str | None = None  # where it ran: "local", a Dask worker's address; None when nothing ran
 
 
 def _quizgen_metadata(cell: dict) -> dict:
@@ -259,50 +373,136 @@ def _quizgen_metadata(cell: dict) -> dict:
     return {"quizgen": kept}
 
 
-def _grade_one(submission: Submission, context: _Context, slots: queue.Queue) -> dict:
-    started = time.perf_counter()
+def _grade_one(submission: Submission, context: _Context) -> dict:
+    job = read(submission)
+    try:
+        prepare(job, context)
+        if job.finished:
+            return job.finished | {"resumed": True}
+        if job.outcome is None:
+            job.outcome = _run_here(job, context)
+            job.output_tail = job.outcome.output_tail
+        return conclude(job, context)
+    except Exception as error:  # noqa: BLE001 - our bug must not stop the batch; it is reported, not hidden
+        return conclude_failure(job, context, error)
+
+
+def read(submission: Submission) -> Job:
     data = read_submission(submission.path)
     digest = hashlib.sha256(data if isinstance(data, bytes) else data.encode()).hexdigest()
-    try:
-        if context.resume and (finished := reports.load_finished(context.out, submission.learner, digest)):
-            return finished | {"resumed": True}
-        record, output_tail = _run_and_score(submission, data, digest, context, slots)
-    except Exception as error:  # noqa: BLE001 - our bug must not stop the batch; it is reported, not hidden
-        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        outcome = Outcome(status=ENVIRONMENT_ERROR, message=f"the grader failed: {untrusted.clean_text(detail, 500)}")
-        record = _record(submission, digest, outcome, ENVIRONMENT_ERROR, [], [])
-        output_tail = ""
-    # Everything this submission cost the grader: sandbox, harvest, hidden inputs, scoring.
-    record["timings"]["grading_s"] = time.perf_counter() - started
-    record["timings"]["overhead_s"] = max(0.0, record["timings"]["grading_s"] - record["timings"]["execution_s"])
-    reports.write_submission(context.out, record, context.spec.title, output_tail)
+    return Job(submission, time.perf_counter(), data, digest, plan=None)
+
+
+def prepare(job: Job, context: _Context) -> None:
+    """Everything about a submission that needs no run: the learner's plan, an earlier record (--resume),
+    whether the file is a notebook, its missing cells and written predictions, its stored harvest
+    (--rescore), and otherwise its unseen inputs and the task a sandbox will run."""
+    learner = job.submission.learner
+    job.plan = for_learner(context.plan, learner)
+    if context.resume and (finished := reports.load_finished(context.out, learner, job.digest)):
+        job.finished = finished
+        return
+    notebook = read_notebook(job.data) if isinstance(job.data, bytes) else job.data
+    if isinstance(notebook, str):
+        job.outcome = Outcome(status=NOT_A_NOTEBOOK, message=notebook)
+        job.cases = {exercise.name: [] for exercise in job.plan.exercises}
+        return
+    job.missing = scoring.missing_cells(job.plan, notebook)
+    job.predictions = scoring.written_predictions(notebook)
+    cells = [[index, cell["source"]] for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
+    if context.rescore and _take_harvest(job, context, cells):
+        return
+    _draw(job, job.plan, context.draw_seed(learner))
+    job.task = {"cells": cells, "variables": context.variables, "exercise_inputs": _encoded(job.cases),
+                "limits": asdict(context.limits), "sandbox": harvest.sandbox_version()}
+    if context.cannot_run:
+        job.outcome = Outcome(status=ENVIRONMENT_ERROR, message=context.cannot_run)
+
+
+def _draw(job: Job, plan, seed: int) -> None:
+    job.seed = seed
+    job.cases = {exercise.name: exercise.draw(seed) for exercise in plan.exercises}
+    job.inputs = harvest.text_hash(_encoded(job.cases))
+
+
+def _encoded(cases: dict) -> dict:
+    return {name: [[encode(argument) for argument in case.arguments] for case in group] for name, group in cases.items()}
+
+
+def _take_harvest(job: Job, context: _Context, cells: list) -> bool:
+    """The stored outcome of this very file's earlier run, when it can stand for a new run (harvest.py)."""
+    stored = harvest.load(context.out, job.submission.learner)
+    why = harvest.why_not_reusable(stored, job.digest, context.fingerprint)
+    if why is None:
+        _draw(job, job.plan, stored["seed"])
+        if job.inputs != stored.get("inputs"):
+            why = "the hidden tests' unseen inputs changed"
+        else:
+            try:
+                job.outcome = harvest.outcome_from_json(
+                    stored.get("outcome"), {"cells": cells, "exercise_inputs": _encoded(job.cases)})
+            except untrusted.Rejected:
+                why = "its stored harvest could not be read"
+    if why is not None:
+        job.rerun, job.outcome, job.seed, job.cases = why, None, None, {}
+        return False
+    job.from_harvest, job.output_tail = True, None
+    worker = stored.get("worker")
+    job.worker = untrusted.clean_text(worker, 200) if isinstance(worker, str) else None
+    return True
+
+
+def _run_here(job: Job, context: _Context) -> Outcome:
+    job.worker = "local"
+    runtime, cgroups = context.sandbox_here()
+    with slots.lease() as slot:
+        context.emit({"event": "started", "learner": job.submission.learner, "worker": "local"})
+        return run_notebook(
+            [(index, source) for index, source in job.task["cells"]], runtime=runtime, isolation=context.isolation,
+            limits=context.limits, slot=slot, variables=job.task["variables"],
+            exercise_inputs=job.task["exercise_inputs"], secret_paths=context.secret_paths, cgroups=cgroups,
+            stop=context.stop)
+
+
+def conclude(job: Job, context: _Context) -> dict:
+    """Score the outcome here, write the learner's files, and keep what the run harvested."""
+    outcome = job.outcome
+    status, items = scoring.score(job.plan, outcome, exercise_cases=job.cases, reference=context.reference,
+                                  lab_config=context.spec.config, missing=job.missing, predictions=job.predictions)
+    record = _record(job.submission, job.digest, outcome, status, items, job.missing, job.predictions)
+    record["scored_by"] = {"grader": harvest.grader_version(), "key": context.key_for(job.plan)}
+    record["worker"] = job.worker
+    if job.from_harvest:
+        record["rescored"] = True
+    elif job.rerun:
+        record["rerun"] = job.rerun
+    _finish(record, job, context)
+    if job.task is not None and not job.from_harvest and outcome.status != ENVIRONMENT_ERROR and not context.cannot_run:
+        harvest.store(context.out, job.submission.learner, sha256=job.digest, fingerprint=context.fingerprint,
+                      seed=job.seed, inputs=job.inputs, outcome=outcome, worker=job.worker)
     return record
 
 
-def _run_and_score(submission, data, digest, context: _Context, slots) -> tuple[dict, str]:
-    plan = for_learner(context.plan, submission.learner)
-    notebook = read_notebook(data) if isinstance(data, bytes) else data
-    if isinstance(notebook, str):
-        outcome, missing, predictions = Outcome(status=NOT_A_NOTEBOOK, message=notebook), [], None
-        exercise_cases = {exercise.name: [] for exercise in plan.exercises}
+def conclude_failure(job: Job, context: _Context, error: BaseException | str) -> dict:
+    """An environment error: our bug, or (on a cluster) a worker that failed or could not sandbox it."""
+    if isinstance(error, str):
+        message = error
     else:
-        missing = scoring.missing_cells(plan, notebook)
-        predictions = scoring.written_predictions(notebook)
-        exercise_cases = {exercise.name: exercise.draw(secrets.randbits(64)) for exercise in plan.exercises}
-        cells = [(index, cell["source"]) for index, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"]
-        slot = slots.get()
-        try:
-            outcome = run_notebook(
-                cells, runtime=context.runtime, isolation=context.isolation,
-                limits=context.limits, slot=slot, variables=["ANSWERS", "MEASURED", *plan.config_names],
-                exercise_inputs={name: [[encode(argument) for argument in case.arguments] for case in cases]
-                                 for name, cases in exercise_cases.items()},
-                secret_paths=context.secret_paths, cgroups=context.cgroups, stop=context.stop)
-        finally:
-            slots.put(slot)
-    status, items = scoring.score(plan, outcome, exercise_cases=exercise_cases, reference=context.reference,
-                                  lab_config=context.spec.config, missing=missing, predictions=predictions)
-    return _record(submission, digest, outcome, status, items, missing, predictions), outcome.output_tail
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        message = f"the grader failed: {untrusted.clean_text(detail, 500)}"
+    record = _record(job.submission, job.digest, Outcome(status=ENVIRONMENT_ERROR, message=message),
+                     ENVIRONMENT_ERROR, [], [])
+    record["worker"] = job.worker
+    job.output_tail = ""
+    _finish(record, job, context)
+    return record
+
+
+def _finish(record: dict, job: Job, context: _Context) -> None:
+    # Everything this submission cost the grader: sandbox, harvest, hidden inputs, scoring.
+    record["timings"]["grading_s"] = time.perf_counter() - job.started
+    record["timings"]["overhead_s"] = max(0.0, record["timings"]["grading_s"] - record["timings"]["execution_s"])
+    reports.write_submission(context.out, record, context.spec.title, job.output_tail)
 
 
 def _record(submission: Submission, digest: str, outcome: Outcome, status: str, items, missing,
