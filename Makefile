@@ -14,7 +14,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) "$(TORCH)"
-	$(PIP) -e ".[lab,test]"
+	$(PIP) -e ".[lab,test,cluster]"
 	touch $@
 
 # The tests drive a real browser (Debian's chromium) and run the Nu HTML Checker (Java), axe-core and

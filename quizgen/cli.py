@@ -222,10 +222,15 @@ def export(format_names: tuple[str, ...], content_dir: Path, out: Path, forms: i
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--lab", "lab_id", required=True, metavar="ID", help="The lab the notebooks belong to.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Submissions graded at the same time, each in its own sandbox.")
+              help="Submissions graded at the same time on this machine, each in its own sandbox.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Grade on this Dask cluster instead (needs quizgen[cluster]); each worker sandboxes what it runs.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default="build/grades", show_default=True,
               help="Where grades.csv, results.json and feedback/ go.")
 @click.option("--resume", is_flag=True, help="Skip submissions already graded in OUT (unchanged files only).")
+@click.option("--rescore", is_flag=True,
+              help="Score every submission again from what its run harvested (OUT/harvests), running only those "
+                   "whose notebook, lab configuration or sandbox changed.")
 @click.option("--content", "content_dir", type=CONTENT_DIR, default="content", show_default=True,
               help="The course, for the lab's quiz questions.")
 @click.option("--cell-timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds per cell.")
@@ -236,12 +241,39 @@ def export(format_names: tuple[str, ...], content_dir: Path, out: Path, forms: i
               show_default=True, help="Where the lab's reference results are cached.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run notebooks without bubblewrap where it cannot be had (they can then read your files).")
-def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, resume: bool, content_dir: Path,
-          cell_timeout: float, wall_timeout: float, memory: float, cache_dir: Path, no_sandbox: bool) -> None:
-    """Grade learners' lab notebooks (files or folders), each run in a sandbox."""
+@click.option("--gradebook", "gradebooks", multiple=True, metavar="canvas|moodle[,…]",
+              help="Also write the LMS's grade import CSV (OUT/canvas-gradebook.csv, OUT/moodle-grades.csv).")
+@click.option("--lms-users", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV mapping each learner id (column 'learner') to the LMS's user fields, for --gradebook.")
+@click.option("--assignment", default=None, metavar="NAME",
+              help="The LMS column the grades go to (default: the lab's title); in Canvas 'Name (ID)' names an "
+                   "existing assignment.")
+@click.option("--verbose", is_flag=True, help="Say each submission's result and what each worker runs.")
+def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, scheduler: str | None, out: Path, resume: bool,
+          rescore: bool, content_dir: Path, cell_timeout: float, wall_timeout: float, memory: float, cache_dir: Path,
+          no_sandbox: bool, gradebooks: tuple[str, ...], lms_users: Path | None, assignment: str | None,
+          verbose: bool) -> None:
+    """Grade learners' lab notebooks (files or folders), each run in a sandbox: here, or on a Dask cluster."""
+    from quizgen.grade import gradebook
+    from quizgen.grade.progress import Progress
     from quizgen.grade.runner import collect, grade as grade_batch
     from quizgen.grade.sandbox import Limits, probe_isolation
 
+    if resume and rescore:
+        raise click.UsageError("give --resume or --rescore, not both (a rescore reuses every harvest it can)")
+    if scheduler and no_sandbox:
+        raise click.UsageError("--no-sandbox is for this machine only: on a cluster every notebook runs in its "
+                               "worker's sandbox, and a worker without one refuses it")
+    if scheduler and workers != 1:
+        raise click.UsageError("--workers is for this machine; on a cluster each Dask worker's --nthreads says how "
+                               "many notebooks it runs at once")
+    chosen_gradebooks = list(dict.fromkeys(name.strip() for value in gradebooks for name in value.split(",")
+                                           if name.strip()))
+    if unknown := [name for name in chosen_gradebooks if name not in gradebook.GRADEBOOKS]:
+        raise click.UsageError(f"unknown gradebook {', '.join(map(repr, unknown))}: the known ones are "
+                               f"{', '.join(gradebook.GRADEBOOKS)}")
+    if chosen_gradebooks and lms_users is None:
+        raise click.UsageError("--gradebook needs --lms-users FILE: which LMS user each learner id is")
     try:
         import nbformat  # noqa: F401
         import torch  # noqa: F401
@@ -249,36 +281,65 @@ def grade(submissions: tuple[Path, ...], lab_id: str, workers: int, out: Path, r
         raise click.ClickException(f"grading needs the lab extra ({error.name} is missing): pip install 'quizgen[lab]'")
     if content_dir.is_dir():
         load_or_exit(content_dir)  # bad content is reported as path:line, before any notebook runs
+    users = gradebook.read_users(lms_users, chosen_gradebooks) if chosen_gradebooks else None
     writable_folder(out)  # before the reference run and the first notebook, not after
     total = len(collect(list(submissions)))
     if not total:
         raise click.ClickException(f"nothing to grade: no files in {', '.join(repr(str(p)) for p in submissions)}")
-    isolation = probe_isolation()
-    if not isolation.jail and not no_sandbox:
-        raise click.ClickException(
-            f"cannot sandbox the notebooks: {isolation.detail}. Install bubblewrap (Debian and Ubuntu: apt-get "
-            "install bubblewrap) on a kernel that allows user namespaces, or pass --no-sandbox to run them "
-            "unsandboxed (only for notebooks you trust).")
-    if not isolation.jail:
-        click.echo(f"warning: notebooks run without a sandbox ({isolation.detail}); they can read this "
-                   "machine's files and use its network.", err=True)
+    isolation, cannot_run = None, None
+    if scheduler:
+        click.echo(f"grading on the Dask cluster at {scheduler}: each worker runs notebooks in its own sandbox and "
+                   "refuses them if it cannot build one", err=True)
     else:
-        click.echo(f"sandbox: {isolation.mode} ({isolation.detail})", err=True)
-        for line in isolation.guarantees:
-            click.echo(f"  {line}", err=True)
+        isolation = probe_isolation()
+        if not isolation.jail and not no_sandbox:
+            reason = (f"cannot sandbox the notebooks: {isolation.detail}. Install bubblewrap (Debian and Ubuntu: "
+                      "apt-get install bubblewrap) on a kernel that allows user namespaces, or pass --no-sandbox to "
+                      "run them unsandboxed (only for notebooks you trust).")
+            if not rescore:
+                raise click.ClickException(reason)
+            # A rescore needs no sandbox for what it reuses; what must run again is reported, not run.
+            cannot_run = f"it must run again, and this machine cannot sandbox notebooks ({isolation.detail})"
+            click.echo(f"warning: {reason} Submissions whose harvest cannot be reused are reported as environment "
+                       "errors.", err=True)
+        elif not isolation.jail:
+            click.echo(f"warning: notebooks run without a sandbox ({isolation.detail}); they can read this "
+                       "machine's files and use its network.", err=True)
+        else:
+            click.echo(f"sandbox: {isolation.mode} ({isolation.detail})", err=True)
+            for line in isolation.guarantees:
+                click.echo(f"  {line}", err=True)
     limits = Limits(cell_timeout=cell_timeout, wall_timeout=wall_timeout, memory_bytes=int(memory * 2**30))
-    with click.progressbar(length=total, label=f"grading {plural(total, 'submission')}", file=sys.stderr,
-                           item_show_func=lambda record: record and f"{record['learner']}: {record['status']}") as bar:
-        def on_reference(results: dict) -> None:
-            click.echo(f"reference results of {lab_id}: {'cached' if results['cached'] else 'computed once'} "
-                       f"({results['directory']})", err=True)
+    progress = Progress(total, lambda text, newline=True: click.echo(text, nl=newline, err=True),
+                        live=sys.stderr.isatty(), verbose=verbose)
 
+    def on_reference(results: dict) -> None:
+        click.echo(f"reference results of {lab_id}: {'cached' if results['cached'] else 'computed once'} "
+                   f"({results['directory']})", err=True)
+
+    try:
         report = grade_batch(list(submissions), lab_id=lab_id, out=out, content=content_dir, workers=workers,
-                             resume=resume, limits=limits, cache_dir=cache_dir, isolation=isolation,
-                             progress=lambda record: bar.update(1, record), on_reference=on_reference)
+                             resume=resume, rescore=rescore, limits=limits, cache_dir=cache_dir, isolation=isolation,
+                             progress=progress, on_reference=on_reference, scheduler=scheduler, cannot_run=cannot_run)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"interrupted: what finished is in {out}; run the same command with --resume to grade the rest",
+                   err=True)
+        raise SystemExit(130) from None
+    progress.close()
+    for line in progress.summary():
+        click.echo(line, err=True)
     counts = ", ".join(f"{count} {status}" for status, count in sorted(report.counts().items()))
     click.echo(f"{plural(len(report.records), 'submission')} ({counts}): {out / 'grades.csv'}, "
                f"{out / 'results.json'}, {out / 'feedback'}/")
+    if users is not None:
+        for written in gradebook.write(out, report.records, users, chosen_gradebooks,
+                                       assignment or report.header["title"]):
+            click.echo(f"{written.gradebook}: {written.path} ({plural(written.rows, 'learner')})")
+            if written.not_listed:
+                click.echo(f"  not in {lms_users} (left out): {', '.join(written.not_listed)}", err=True)
+            if written.not_graded:
+                click.echo(f"  not graded, left out for a regrade: {', '.join(written.not_graded)}", err=True)
 
 
 def run_build(content_dir: Path, out: Path, formats: list[str], forms: int = 0, seed: int = 0,

@@ -743,7 +743,8 @@ def expect_flood_contained(record, out, context):
 
 
 def victims(folder: Path, context: Context) -> None:
-    subs.write(folder, "victim", subs.around_student_cells(f"ANSWERS.update({subs.correct_answers()!r})", at_end=True))
+    answers = subs.correct_answers("victim")  # its own variants of the generated questions
+    subs.write(folder, "victim", subs.around_student_cells(f"ANSWERS.update({answers!r})", at_end=True))
     subs.write(folder, "victim!", subs.around_student_cells("pass", at_end=True))
 
 

@@ -251,10 +251,13 @@ def kernel_dies() -> dict:
     return tiny(FIRST_CHOICE, "import os\nos._exit(3)")
 
 
-def correct_answers() -> dict:
+def correct_answers(learner: str | None = None) -> dict:
+    """The key of the initialization lab's questions: of the shared notebook's variants, or of ``learner``'s own."""
+    from quizgen.grade.runner import for_learner
     from quizgen.notebooks.questions import reference_answer
 
-    return {q.id: reference_answer(q) for q in plan().questions if q.type != "critique"}
+    questions = for_learner(plan(), learner).questions if learner else plan().questions
+    return {q.id: reference_answer(q) for q in questions if q.type != "critique"}
 
 
 def deepcopy(notebook: dict) -> dict:
