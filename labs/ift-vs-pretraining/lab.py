@@ -11,7 +11,7 @@ This lab puts the two phases side by side: the pre-training run that built the s
 an instruction fine-tuning run, each through the one training loop, which records its own name.
 """
 
-from quizgen.lab.claims import Claim
+from quizgen.lab.claims import Claim, Plot
 
 TITLE = "Instruction fine-tuning vs pre-training"
 
@@ -25,11 +25,37 @@ RECORD_FIELDS = ("loop", "steps", "lr", "batch_size", "loss_on", "tokens_seen", 
 CLAIMS = [
     Claim("finetuning-data-tiny",
           "The fine-tuning run sees under 5% of the tokens pre-training saw.",
-          "finetuning.tokens_seen < 0.05 * pretraining.tokens_seen"),
+          "finetuning.tokens_seen < 0.05 * pretraining.tokens_seen",
+          run="Both phases counted the tokens their training loop went through: the pre-training run that built "
+              "the course's model, and instruction fine-tuning ({finetuning.steps} steps of "
+              "{finetuning.batch_size} question/answer pairs).",
+          plot=Plot("tokens.svg", "Compare the two bars; the scale is logarithmic, so each labelled step is ten "
+                    "times the one below.",
+                    "Bar chart: instruction fine-tuning saw {finetuning.tokens_seen} tokens, pre-training "
+                    "{pretraining.tokens_seen}.")),
     Claim("same-loop",
           "Pre-training and fine-tuning run through the same training loop function.",
-          "finetuning.loop == pretraining.loop", "finetuning.loop == pretraining_replay.loop"),
+          "finetuning.loop == pretraining.loop", "finetuning.loop == pretraining_replay.loop",
+          run="Pre-training (as recorded when the course's model was built), a short live replay of it from "
+              "random weights, and instruction fine-tuning each ran through the lab's training loop, which "
+              "records the name of its own function.",
+          plot=Plot("loss_curves.svg", "Three loss curves from the one loop: pre-training's falls slowly over "
+                    "many steps, instruction fine-tuning's drops fast on its small dataset.",
+                    "Line chart: all three runs report the same loop, {finetuning.loop}; the fine-tuning loss "
+                    "falls far faster than the pre-training loss.")),
 ]
+# What the lab panel calls each run's values: a metric's name, then these words; a key naming a whole
+# metric gives its whole name.
+NAMES = {
+    "finetuning": "of instruction fine-tuning",
+    "pretraining": "of pre-training",
+    "pretraining_replay": "of the live replay of pre-training",
+    "finetuning.tokens_seen": "tokens instruction fine-tuning saw",
+    "pretraining.tokens_seen": "the tokens pre-training saw",
+    "finetuning.loop": "the training loop instruction fine-tuning ran through",
+    "pretraining.loop": "the loop pre-training ran through",
+    "pretraining_replay.loop": "the loop the live replay of pre-training ran through",
+}
 
 
 def run(lab):
@@ -72,5 +98,9 @@ def run(lab):
     if "pretraining" in metrics:
         curves["pre-training (checkpoint)"] = metrics["pretraining"]["loss_curve"]
         strides["pre-training (checkpoint)"] = metrics["pretraining"]["loss_curve_stride"]
-    lab.figure("loss_curves.png", plots.loss_curves(curves, "Both phases, one loop", strides))
+    lab.figure("loss_curves.svg", plots.loss_curves(dict(reversed(curves.items())), strides))  # the longest first, under the others
+    if "pretraining" in metrics:
+        lab.figure("tokens.svg", plots.value_bars(
+            {"pre-training": metrics["pretraining"]["tokens_seen"], "fine-tuning": metrics["finetuning"]["tokens_seen"]},
+            "tokens seen in training", log=True))
     return metrics

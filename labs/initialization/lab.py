@@ -22,7 +22,7 @@ about the held-out half (which only pre-trained knowledge can answer), general p
 relative drift ‖θ−θ̂‖/‖θ̂‖.
 """
 
-from quizgen.lab.claims import Claim
+from quizgen.lab.claims import Claim, Plot
 
 TITLE = "Initialization and moderate adjustment in fine-tuning"
 
@@ -51,55 +51,173 @@ EARLY_STOPPING_EVERY = 10  # steps between two looks at the validation loss
 WISE_FT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)  # θ = (1−α)θ̂ + α·θ_moderate
 
 # -----------------------------------------------------------------------------
-# what the course claims, and the measurements that back it
+# what the course claims, and the measurements that back it; for the site's lab panel, each claim says
+# what was run and which plot shows it ({metric} is filled in with what the run measured)
 CLAIMS = [
     Claim("moderate-retains",
           "Moderate fine-tuning keeps what pre-training stored: fact recall stays at or above 0.85.",
-          "moderate.recall >= 0.85"),
+          "moderate.recall >= 0.85",
+          run="The pre-trained model, which knows 800 facts about 200 invented people, was fine-tuned moderately "
+              "(learning rate {moderate.lr}, {moderate.steps} steps) on about 200 question/answer pairs, then "
+              "asked every fact again, each in three wordings.",
+          plot=Plot("arms.svg", "Look at the first group, fact recall: the moderate bar stands almost as high as "
+                    "the pre-trained one.",
+                    "Bar chart: after moderate fine-tuning the model still recalls {moderate.recall} of the facts, "
+                    "against {pretrained.recall} before; aggressive fine-tuning leaves {aggressive.recall}.")),
     Claim("moderate-learns-task",
           "Moderate fine-tuning learns the task: it answers questions about held-out people (≥ 0.7).",
-          "moderate.heldout_accuracy >= 0.7"),
+          "moderate.heldout_accuracy >= 0.7",
+          run="The pre-trained model was fine-tuned moderately (learning rate {moderate.lr}, {moderate.steps} "
+              "steps) on questions about half of the invented people, then asked the same kind of question about "
+              "the other half, which only what it knew before can answer.",
+          plot=Plot("arms.svg", "Look at the last group, held-out questions: the moderate bar rises far above the "
+                    "pre-trained one and the dashed line of guessing.",
+                    "Bar chart: after moderate fine-tuning the model answers {moderate.heldout_accuracy} of the "
+                    "questions about held-out people; before fine-tuning it answered {pretrained.heldout_accuracy}.")),
     Claim("aggressive-forgets",
           "Aggressive fine-tuning erases pre-trained knowledge (catastrophic forgetting): recall falls "
           "to 0.4 or less while the moderate run keeps 0.85 or more.",
-          "aggressive.recall <= 0.4", "moderate.recall >= 0.85"),
+          "aggressive.recall <= 0.4", "moderate.recall >= 0.85",
+          run="The same pre-trained model was fine-tuned on the same question/answer pairs twice, moderately "
+              "(learning rate {moderate.lr}, {moderate.steps} steps) and aggressively ({aggressive.lr}, "
+              "{aggressive.steps} steps); each was then asked every fact pre-training had taught it.",
+          plot=Plot("arms.svg", "Compare the bars of the first group, fact recall: the moderate bar stays beside "
+                    "the pre-trained one, the aggressive bar falls near the bottom.",
+                    "Bar chart: fact recall falls from {pretrained.recall} before fine-tuning to "
+                    "{aggressive.recall} after aggressive fine-tuning, while moderate fine-tuning keeps "
+                    "{moderate.recall}.")),
     Claim("aggressive-overfits",
           "Aggressive fine-tuning overfits: near-perfect on its training questions (≥ 0.95), at most "
           "0.5 on questions about held-out people.",
-          "aggressive.heldout_accuracy <= 0.5", "aggressive.train_accuracy >= 0.95"),
+          "aggressive.heldout_accuracy <= 0.5", "aggressive.train_accuracy >= 0.95",
+          run="The pre-trained model was fine-tuned aggressively (learning rate {aggressive.lr}, "
+              "{aggressive.steps} steps) on questions about half of the people, then asked its own training "
+              "questions and questions about the other half.",
+          plot=Plot("arms.svg", "Follow the aggressive bars: full height for the training questions, far lower "
+                    "for the held-out ones.",
+                    "Bar chart: after aggressive fine-tuning the model answers {aggressive.train_accuracy} of its "
+                    "training questions but only {aggressive.heldout_accuracy} of the questions about held-out "
+                    "people.")),
     Claim("aggressive-drifts-more",
           "Aggressive fine-tuning moves the weights at least five times as far from θ̂ as moderate does.",
-          "aggressive.relative_drift >= 5 * moderate.relative_drift"),
+          "aggressive.relative_drift >= 5 * moderate.relative_drift",
+          run="After the moderate and the aggressive run, the distance of the weights from the pre-trained ones "
+              "was measured, ‖θ − θ̂‖ / ‖θ̂‖, over the whole model and part by part.",
+          plot=Plot("drift_per_layer.svg", "Compare the two lines: the aggressive one lies far above the "
+                    "moderate one in every part of the model (the scale is logarithmic: each labelled step is "
+                    "ten times the one below).",
+                    "Line chart: aggressive fine-tuning moved the weights {aggressive.relative_drift} of their "
+                    "size away from θ̂, moderate fine-tuning {moderate.relative_drift}, and the gap is as wide "
+                    "in every block of the model.")),
     Claim("aggressive-perplexity-rises",
           "After aggressive fine-tuning, perplexity on general text is at least ten times the pre-trained one.",
-          "aggressive.perplexity >= 10 * pretrained.perplexity"),
+          "aggressive.perplexity >= 10 * pretrained.perplexity",
+          run="Each model's perplexity was measured on 400 ordinary sentences it never saw in pre-training: how "
+              "surprised it is by general text (lower is better).",
+          plot=Plot("perplexity.svg", "Compare the aggressive bar with the pre-trained one; the scale is "
+                    "logarithmic, so each labelled step is ten times the one below.",
+                    "Bar chart: perplexity on general text is {pretrained.perplexity} for the pre-trained model, "
+                    "{moderate.perplexity} after moderate and {aggressive.perplexity} after aggressive "
+                    "fine-tuning.")),
     Claim("random-init-fails",
           "Without pre-trained initialization the same data teaches nothing about held-out people: "
           "accuracy stays near chance (at most twice the accuracy of guessing).",
-          "random_init.heldout_accuracy <= 2 * chance_accuracy"),
+          "random_init.heldout_accuracy <= 2 * chance_accuracy",
+          run="The aggressive recipe (learning rate {random_init.lr}, {random_init.steps} steps) was run on the "
+              "same questions from random weights instead of the pre-trained ones, then asked about the "
+              "held-out people.",
+          plot=Plot("arms.svg", "Look at the random-init bar of the last group, held-out questions: it stays at "
+                    "the dashed line of guessing, while the moderate run, which started from the pre-trained "
+                    "weights, rises far above it.",
+                    "Bar chart: trained from random weights, the model answers {random_init.heldout_accuracy} of "
+                    "the held-out questions, where guessing gets {chance_accuracy}; started from the pre-trained "
+                    "weights, it answers {moderate.heldout_accuracy}.")),
     Claim("lora-keeps-knowledge",
           "LoRA (rank 8: under a tenth of the parameters trained) with the aggressive recipe keeps fact recall "
           "at 0.8 or more and answers at least 0.8 of the held-out questions.",
-          "lora.recall >= 0.8", "lora.heldout_accuracy >= 0.8", "lora.trainable_share <= 0.1"),
+          "lora.recall >= 0.8", "lora.heldout_accuracy >= 0.8", "lora.trainable_share <= 0.1",
+          run="LoRA ran the aggressive recipe but trained only small adapter matrices added to the model "
+              "({lora.trainable_share} of its parameters), leaving the pre-trained weights as they were.",
+          plot=Plot("remedies.svg", "Find the LoRA row: its fact recall and held-out bars are long, unlike those "
+                    "of the aggressive row at the top.",
+                    "Bar chart: with LoRA the model keeps fact recall {lora.recall} and answers "
+                    "{lora.heldout_accuracy} of the held-out questions; full aggressive fine-tuning keeps "
+                    "{aggressive.recall} and {aggressive.heldout_accuracy}.")),
     Claim("l2-sp-keeps-knowledge",
           "L2-SP (λ = 0.1) with the aggressive recipe keeps fact recall at 0.7 or more and keeps the weights "
           "about as close to θ̂ as the moderate run (drift at most twice the moderate one).",
-          "l2_sp.recall >= 0.7", "l2_sp.relative_drift <= 2 * moderate.relative_drift"),
+          "l2_sp.recall >= 0.7", "l2_sp.relative_drift <= 2 * moderate.relative_drift",
+          run="L2-SP ran the aggressive recipe with a penalty in the loss, λ·‖θ − θ̂‖², that pulls the weights "
+              "back towards the pre-trained ones.",
+          plot=Plot("remedies.svg", "Find the L2-SP row: its fact recall bar stays long and its drift bar is as "
+                    "short as that of the moderate row at the bottom.",
+                    "Bar chart: with L2-SP, fact recall stays at {l2_sp.recall} and the weights drift "
+                    "{l2_sp.relative_drift}, where moderate fine-tuning drifts {moderate.relative_drift}.")),
     Claim("replay-keeps-knowledge-despite-drift",
           "Mixing pre-training sentences into every batch keeps fact recall at 0.75 or more although the weights "
           "move at least half as far as the aggressive run's: drift alone is not what forgets.",
-          "replay.recall >= 0.75", "replay.relative_drift >= 0.5 * aggressive.relative_drift"),
+          "replay.recall >= 0.75", "replay.relative_drift >= 0.5 * aggressive.relative_drift",
+          run="Replay ran the aggressive recipe with pre-training sentences mixed into every batch of "
+              "question/answer pairs.",
+          plot=Plot("remedies.svg", "Compare the replay row with the aggressive row at the top: their drift bars "
+                    "are about as long, yet replay's fact recall bar is far longer.",
+                    "Bar chart: with replay the weights drift {replay.relative_drift} (aggressive: "
+                    "{aggressive.relative_drift}), yet fact recall stays at {replay.recall} against "
+                    "{aggressive.recall}.")),
     Claim("early-stopping-is-not-enough",
           "Early stopping on a validation split stops within the first fifth of the aggressive run and answers "
           "unseen test questions better than the full run, yet keeps less pre-trained knowledge than LoRA: "
           "the validation loss watches the task, not what the model knew.",
           "early_stopping.stopped_at <= 60", "early_stopping.test_accuracy >= 1.25 * aggressive.test_accuracy",
-          "early_stopping.recall < lora.recall"),
+          "early_stopping.recall < lora.recall",
+          run="Early stopping looked at the validation loss (questions about a quarter of the people) every few "
+              "steps of the aggressive run and kept the weights of its best look, step "
+              "{early_stopping.stopped_at}; the other quarter's questions tested them.",
+          plot=Plot("remedies.svg", "Compare the early-stopping row with the LoRA row: its held-out bar is long, "
+                    "but its fact recall bar is much shorter.",
+                    "Bar chart: early stopping answers {early_stopping.test_accuracy} of the unseen test "
+                    "questions (the full aggressive run: {aggressive.test_accuracy}) but keeps fact recall of "
+                    "only {early_stopping.recall}, where LoRA keeps {lora.recall}.")),
     Claim("wise-ft-keeps-recall",
           "WiSE-FT, the weight average of θ̂ and the moderate model, keeps fact recall at 0.95 or more at α = "
           "0.75, but at this scale it answers fewer held-out questions than the moderate model itself.",
-          "wise_ft.alpha_075.recall >= 0.95", "wise_ft.alpha_075.heldout_accuracy < moderate.heldout_accuracy"),
+          "wise_ft.alpha_075.recall >= 0.95", "wise_ft.alpha_075.heldout_accuracy < moderate.heldout_accuracy",
+          run="WiSE-FT averaged the weights, θ = (1 − α)·θ̂ + α·θ_moderate, for α from 0 (the pre-trained "
+              "model) to 1 (the moderate model), and measured each average like a fine-tuned model.",
+          plot=Plot("wise_ft.svg", "Read the lines at α = 0.75: fact recall is still at the top, while held-out "
+                    "accuracy is below where it ends at α = 1, the moderate model itself.",
+                    "Line chart: at α = 0.75 the average keeps fact recall {wise_ft.alpha_075.recall} but answers "
+                    "{wise_ft.alpha_075.heldout_accuracy} of the held-out questions, fewer than the moderate "
+                    "model's {moderate.heldout_accuracy}.")),
 ]
+# What the lab panel calls each run's values: a metric's name, then these words ("held-out accuracy" +
+# " after moderate fine-tuning"); a key naming a whole metric gives its whole name.
+NAMES = {
+    "pretrained": "of the pre-trained model",
+    "moderate": "after moderate fine-tuning",
+    "aggressive": "after aggressive fine-tuning",
+    "random_init": "after training from random weights",
+    "lora": "with LoRA",
+    "l2_sp": "with L2-SP",
+    "replay": "with replay",
+    "early_stopping": "with early stopping",
+    "early_stopping.stopped_at": "the step whose weights early stopping kept",
+    "wise_ft.alpha_075": "of WiSE-FT at α = 0.75",
+    "chance_accuracy": "the accuracy of guessing",
+    "grid": "after fine-tuning at learning rate {lr} for {steps} steps",
+}
+# The plot a question that names a metric (and no claim) shows, by the metric's first part: the grid's
+# generated questions show the grid.
+METRIC_PLOTS = {
+    "grid": {"file": "recall_vs_drift.svg",
+             "caption": "Find your learning rate by its colour; of its two points, the one further right is the "
+                        "longer run. Solid lines are fact recall, dashed lines held-out accuracy, against how far "
+                        "the weights drifted from θ̂.",
+             "alt": "Line chart of the grid: at the two smaller learning rates fact recall and held-out accuracy "
+                    "stay near the top; at learning rate {aggressive.lr} both fall, fact recall to "
+                    "{aggressive.recall} after {aggressive.steps} steps, as the drift grows to "
+                    "{aggressive.relative_drift}."},
+}
 
 
 def run(lab):
@@ -186,28 +304,28 @@ def run(lab):
     metrics["wise_ft"] = {f"alpha_{round(alpha * 100):03d}": {"alpha": alpha} | (
         ends.get(alpha) or by_lr[MODERATE["lr"]]["wise_ft"][alpha]) for alpha in WISE_FT_ALPHAS}
 
-    arms = {name: metrics[name] for name in ("pretrained", "moderate", "aggressive", "random_init")}
-    lab.figure("arms.png", plots.arm_bars(
-        arms, {"recall": "fact recall", "train_accuracy": "train questions", "heldout_accuracy": "held-out questions"},
-        "Moderate vs aggressive fine-tuning vs random init"))
-    lab.figure("loss_curves.png", plots.loss_curves(
-        {name: metrics[name]["loss_curve"] for name in ("moderate", "aggressive", "random_init")},
-        "Fine-tuning loss"))
-    lab.figure("recall_vs_drift.png", plots.recall_vs_drift(metrics["grid"], "Learning rate × steps grid"))
-    lab.figure("alpha_sweep.png", plots.alpha_sweep(metrics["alpha_sweep"], "From θ̂ (α=0) to aggressive (α=1)"))
+    arms = {"pre-trained": metrics["pretrained"], "moderate": metrics["moderate"],
+            "aggressive": metrics["aggressive"], "random init": metrics["random_init"]}
+    lab.figure("arms.svg", plots.arm_bars(
+        arms, {"recall": "fact recall", "train_accuracy": "training\nquestions", "heldout_accuracy": "held-out\nquestions"},
+        reference=("guessing", metrics["chance_accuracy"])))
+    lab.figure("perplexity.svg", plots.value_bars(
+        {"pre-trained": metrics["pretrained"]["perplexity"], "moderate": metrics["moderate"]["perplexity"],
+         "aggressive": metrics["aggressive"]["perplexity"]}, "perplexity on general text", log=True))
+    lab.figure("loss_curves.svg", plots.loss_curves(
+        {name.replace("_", " "): metrics[name]["loss_curve"] for name in ("moderate", "aggressive", "random_init")}))
+    lab.figure("recall_vs_drift.svg", plots.recall_vs_drift(metrics["grid"]))
+    lab.figure("alpha_sweep.svg", plots.alpha_sweep(metrics["alpha_sweep"]))
     remedy_arms = {"aggressive": metrics["aggressive"], "LoRA": metrics["lora"], "L2-SP": metrics["l2_sp"],
                    "replay": metrics["replay"], "early stopping": metrics["early_stopping"],
                    "WiSE-FT α=0.75": metrics["wise_ft"]["alpha_075"], "moderate": metrics["moderate"]}
-    lab.figure("remedies.png", plots.arm_bars(
-        remedy_arms, {"recall": "fact recall", "heldout_accuracy": "held-out questions",
-                      "relative_drift": "drift ‖θ−θ̂‖/‖θ̂‖"},
-        "Keeping what pre-training stored, with the aggressive recipe"))
-    lab.figure("early_stopping.png", plots.validation_curve(
-        list(looks), metrics["early_stopping"]["validation_curve"], metrics["early_stopping"]["stopped_at"],
-        "Early stopping on the aggressive run"))
-    lab.figure("wise_ft.png", plots.alpha_sweep(
-        list(metrics["wise_ft"].values()), "WiSE-FT: weight averages of θ̂ and the moderate model", end="moderate"))
-    lab.figure("drift_per_layer.png", plots.drift_per_layer(
-        {name: metrics[name]["drift_per_layer"] for name in ("moderate", "aggressive")}, "Drift per layer"))
+    lab.figure("remedies.svg", plots.arm_rows(
+        remedy_arms, {"recall": "fact recall", "heldout_accuracy": "held-out", "relative_drift": "drift"},
+        xlabel="share correct, or drift ‖θ−θ̂‖/‖θ̂‖"))
+    lab.figure("early_stopping.svg", plots.validation_curve(
+        list(looks), metrics["early_stopping"]["validation_curve"], metrics["early_stopping"]["stopped_at"]))
+    lab.figure("wise_ft.svg", plots.alpha_sweep(list(metrics["wise_ft"].values()), end="moderate"))
+    lab.figure("drift_per_layer.svg", plots.drift_per_layer(
+        {name: metrics[name]["drift_per_layer"] for name in ("moderate", "aggressive")}))
     return metrics
 

@@ -13,7 +13,7 @@ and checks three things:
   the updates on learning to predict the questions themselves.
 """
 
-from quizgen.lab.claims import Claim
+from quizgen.lab.claims import Claim, Plot
 
 TITLE = "The supervised fine-tuning objective"
 
@@ -32,15 +32,46 @@ CLAIMS = [
           "The training loss is the negative log-likelihood: the loss the loop reports equals "
           "−mean log Pr(y|x) computed from the model's token probabilities, to 1e-5, before and after "
           "fine-tuning.",
-          "objective.gap_before <= 1e-5", "objective.gap_after <= 1e-5"),
+          "objective.gap_before <= 1e-5", "objective.gap_after <= 1e-5",
+          run="Before and after fine-tuning, the training loop took one pass over all the training pairs with "
+              "learning rate 0 (so nothing changed) and reported its loss; −mean log Pr(y|x) was computed "
+              "separately from the model's token probabilities, and the two were compared.",
+          plot=Plot("loss_is_nll.svg", "Each pair of bars stands at the same height, before fine-tuning and "
+                    "after it (the scale is logarithmic: after fine-tuning the loss is tiny).",
+                    "Bar chart: the loop reported {objective.reported_loss_before} before and "
+                    "{objective.reported_loss_after} after fine-tuning; −mean log Pr(y|x) was "
+                    "{objective.nll_from_probabilities_before} and {objective.nll_from_probabilities_after}.")),
     Claim("response-only-retains-more",
           "Taking the loss on response tokens only keeps more pre-trained knowledge than taking it on "
           "every token.",
-          "response_only.recall > all_tokens.recall"),
+          "response_only.recall > all_tokens.recall",
+          run="The pre-trained model was fine-tuned twice with the same settings (learning rate "
+              "{response_only.lr}, {response_only.steps} steps): once with the loss on the response tokens "
+              "only, once on every token, the question included; then each was asked every fact it knew.",
+          plot=Plot("objectives.svg", "Compare the bars of the first group, fact recall: the response-only bar "
+                    "is longer than the all-tokens one.",
+                    "Bar chart: fact recall is {response_only.recall} after fine-tuning on the response tokens "
+                    "and {all_tokens.recall} with the loss on every token; before fine-tuning it was "
+                    "{pretrained.recall}.")),
     Claim("finetuning-raises-likelihood",
           "Fine-tuning raises log Pr(y|x) of the training responses.",
-          "response_only.train_logprob > pretrained.train_logprob"),
+          "response_only.train_logprob > pretrained.train_logprob",
+          run="The mean log-probability the model gives each training response, log Pr(y|x), was measured "
+              "before and after fine-tuning with the response-only loss.",
+          plot=Plot("logprob.svg", "The before bars reach far below zero; the after bars sit so close to zero "
+                    "(a probability near 1) that they are hard to see.",
+                    "Bar chart: mean log Pr(y|x) of the training responses rises from "
+                    "{pretrained.train_logprob} before fine-tuning to {response_only.train_logprob} after it.")),
 ]
+# What the lab panel calls each run's values: a metric's name, then these words; a key naming a whole
+# metric gives its whole name.
+NAMES = {
+    "pretrained": "before fine-tuning",
+    "response_only": "after fine-tuning with the loss on response tokens only",
+    "all_tokens": "after fine-tuning with the loss on every token",
+    "objective.gap_before": "gap between the reported loss and −mean log Pr(y|x), before fine-tuning",
+    "objective.gap_after": "gap between the reported loss and −mean log Pr(y|x), after fine-tuning",
+}
 
 
 def run(lab):
@@ -75,15 +106,20 @@ def run(lab):
             f"gap_{when}": abs(probe.losses[0] - measured["train_response_nll"]),
         }
 
-    lab.figure("loss_curves.png", plots.loss_curves(
+    lab.figure("loss_curves.svg", plots.loss_curves(
         {"response tokens only": metrics["response_only"]["loss_curve"],
-         "all tokens": metrics["all_tokens"]["loss_curve"]}, "Fine-tuning loss by objective"))
-    lab.figure("logprob.png", plots.logprob_bars(
-        {"training responses": (metrics["pretrained"]["train_logprob"], metrics["response_only"]["train_logprob"]),
-         "held-out responses": (metrics["pretrained"]["heldout_logprob"], metrics["response_only"]["heldout_logprob"])},
-        "log Pr(y|x) before and after fine-tuning (response-only loss)"))
-    lab.figure("objectives.png", plots.arm_bars(
-        {name: metrics[name] for name in ("pretrained", "response_only", "all_tokens")},
-        {"recall": "fact recall", "train_accuracy": "train questions", "heldout_accuracy": "held-out questions"},
-        "Response-only vs all-token loss"))
+         "all tokens": metrics["all_tokens"]["loss_curve"]}))
+    lab.figure("logprob.svg", plots.logprob_bars(
+        {"training\nresponses": (metrics["pretrained"]["train_logprob"], metrics["response_only"]["train_logprob"]),
+         "held-out\nresponses": (metrics["pretrained"]["heldout_logprob"], metrics["response_only"]["heldout_logprob"])}))
+    lab.figure("objectives.svg", plots.arm_bars(
+        {"pre-trained": metrics["pretrained"], "response only": metrics["response_only"],
+         "all tokens": metrics["all_tokens"]},
+        {"recall": "fact recall", "train_accuracy": "training\nquestions", "heldout_accuracy": "held-out\nquestions"}))
+    probe = metrics["objective"]
+    lab.figure("loss_is_nll.svg", plots.arm_bars(
+        {"loss the loop reported": {"before": probe["reported_loss_before"], "after": probe["reported_loss_after"]},
+         "−mean log Pr(y|x)": {"before": probe["nll_from_probabilities_before"],
+                               "after": probe["nll_from_probabilities_after"]}},
+        {"before": "before\nfine-tuning", "after": "after"}, ylabel="loss per response token", log=True))
     return metrics

@@ -8,6 +8,11 @@ A condition is a comparison written as text, so that a lab file reads like the c
 Each side names a metric (dotted, e.g. `moderate.relative_drift`) or a number; the right side may be
 scaled, as in `aggressive.relative_drift >= 5 * moderate.relative_drift`. `==` also compares text,
 as in `pretraining.loop == finetuning.loop`.
+
+A claim may also say, for the site's lab panel, what was run (`run=`) and which of the lab's plots shows
+it (`plot=Plot(file, caption, alt)`); those texts may name measured values as `{moderate.recall}`, which
+the site fills in. They travel with the claim's result (`ClaimResult.to_json`), so the site needs nothing
+but the cached results.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
 _NAME = r"[A-Za-z_][\w-]*(?:\.[\w-]+)*"
 _NUMBER = r"-?\d+(?:\.\d*)?(?:e-?\d+)?"
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _CONDITION = re.compile(
     rf"^\s*(?P<left>{_NAME})\s*(?P<op><=|>=|==|<|>)\s*(?:(?P<factor>{_NUMBER})\s*\*\s*)?(?P<right>{_NAME}|{_NUMBER})\s*$"
 )
@@ -86,6 +92,36 @@ def _is_number(text: str) -> bool:
     return re.fullmatch(_NUMBER, text) is not None
 
 
+def placeholders(text: str) -> list[str]:
+    """The metric names a text's ``{metric}`` placeholders name; a ValueError for one that names none."""
+    names = _PLACEHOLDER.findall(text)
+    for name in names:
+        if not re.fullmatch(_NAME, name):
+            raise ValueError(f"{{{name}}} in {text!r} names no metric; write e.g. {{moderate.recall}}")
+    return names
+
+
+@dataclass(frozen=True)
+class Plot:
+    """The plot that shows a claim on the site: a file the lab's run writes with ``lab.figure``, a caption
+    that says what to look at, and alt text that states what the plot shows, for readers who cannot see it
+    (the finding, with its numbers: "Fact recall falls from {pretrained.recall} to {aggressive.recall}")."""
+
+    file: str
+    caption: str
+    alt: str
+
+    def __post_init__(self):
+        if not re.fullmatch(r"[\w.-]+\.(svg|png)", self.file):
+            raise ValueError(f"a plot is a file name ending in .svg or .png, not {self.file!r}")
+        if not self.caption.strip() or not self.alt.strip():
+            raise ValueError(f"the plot {self.file!r} needs a caption (what to look at) and alt text (what it shows)")
+        placeholders(self.caption), placeholders(self.alt)
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "caption": self.caption, "alt": self.alt}
+
+
 @dataclass(frozen=True)
 class ClaimResult:
     name: str
@@ -93,24 +129,30 @@ class ClaimResult:
     passed: bool
     conditions: list[tuple[str, bool]]  # each condition's text and whether it held
     values: dict[str, float | str | None]  # every metric the conditions read; None when not measured
+    run: str = ""  # what was run, in plain words, for the site
+    plot: Plot | None = None  # the plot that shows the claim
 
     def to_json(self) -> dict:
         return {
             "name": self.name, "description": self.description, "passed": self.passed,
             "conditions": [{"condition": text, "holds": held} for text, held in self.conditions],
-            "values": self.values,
+            "values": self.values, "run": self.run, "plot": self.plot.to_json() if self.plot else None,
         }
 
 
 class Claim:
-    """A named statement the course makes, and the conditions on the lab's metrics that back it."""
+    """A named statement the course makes, and the conditions on the lab's metrics that back it; for the
+    site's lab panel, what was run (``run``, plain words) and the plot that shows it (``plot``)."""
 
-    def __init__(self, name: str, description: str, *conditions: str):
+    def __init__(self, name: str, description: str, *conditions: str, run: str = "", plot: Plot | None = None):
         if not conditions:
             raise ValueError(f"claim {name!r} has no condition")
         self.name = name
         self.description = description
         self.conditions = [Condition.parse(text) for text in conditions]
+        placeholders(run)
+        self.run = run
+        self.plot = plot
 
     def __repr__(self) -> str:
         return f"Claim({self.name!r}: {' and '.join(c.text for c in self.conditions)})"
@@ -126,5 +168,5 @@ class Claim:
             measured = all(values[n] is not None for n in condition.metric_names())
             outcomes.append((condition.text, measured and condition.holds(values)))
         return ClaimResult(
-            self.name, self.description, all(held for _, held in outcomes), outcomes, values
+            self.name, self.description, all(held for _, held in outcomes), outcomes, values, self.run, self.plot
         )
