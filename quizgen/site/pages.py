@@ -134,11 +134,16 @@ _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[\\`*_#>|{}$^~\[\]]")
 _LAST_INDEX: list = []  # [entries, (script, url)] of the last search index written (Site.render_search_index)
 
 
+_MATH_SOURCE = re.compile(r"\$\$.*?\$\$|\$[^$\n]*\$", re.DOTALL)
+
+
 @lru_cache(maxsize=1 << 16)
 def search_text(markdown: str, limit: int) -> str:
-    """Markdown as the words a search looks through (links and images keep their text, math its TeX
-    words), without rendering it: the index covers every question of a 10,000-question course."""
-    words = " ".join(_MARKUP.sub(lambda m: f" {m.group(1)} " if m.group(1) is not None else " ", markdown).split())
+    """Markdown as the words a search looks through and a result quotes (links and images keep their text;
+    math is left out: its TeX reads as noise), without rendering it: the index covers every question of a
+    10,000-question course."""
+    text = _MATH_SOURCE.sub(" ", markdown) if "$" in markdown else markdown
+    words = " ".join(_MARKUP.sub(lambda m: f" {m.group(1)} " if m.group(1) is not None else " ", text).split())
     return words[:limit]
 
 
@@ -364,13 +369,14 @@ class Site:
                                description=f"{what} {self.course.title}.").encode()
 
     def search_entries(self) -> tuple:
-        """What the search index holds: each concept (id, title, tags) with its questions (id, title, stem,
-        points), as plain words; a generated question as its first variant reads."""
+        """What the search index holds: each concept (id, title, tags, the start of its text) with its questions
+        (id, title, stem, points), as plain words; a generated question as its first variant reads."""
         entries = []
         for concept in self.order:
             questions = tuple((q.id, search_text(first.title, 300), search_text(first.stem, 2000), first.points)
                               for q in concept.questions for first in (variants_of(q)[0],))
-            entries.append((concept.id, search_text(concept.title, 300), concept.tags, questions))
+            entries.append((concept.id, search_text(concept.title, 300), concept.tags,
+                            search_text(concept.explanation, 1000), questions))
         return tuple(entries)
 
     @staticmethod
@@ -381,9 +387,9 @@ class Site:
         if _LAST_INDEX and _LAST_INDEX[0] == entries:
             return _LAST_INDEX[1]
         data = {
-            "concepts": [[cid, title, list(tags)] for cid, title, tags, _ in entries],
+            "concepts": [[cid, title, list(tags), text] for cid, title, tags, text, _ in entries],
             "questions": [[index, qid, title, stem, float(points)]
-                          for index, (_, _, _, questions) in enumerate(entries)
+                          for index, (*_, questions) in enumerate(entries)
                           for qid, title, stem, points in questions],
         }
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")

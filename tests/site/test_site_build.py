@@ -189,7 +189,8 @@ def test_every_link_and_asset_stays_on_the_machine(sites):
 
 
 def measured(panel) -> list[tuple[str, str]]:
-    return [tuple(text(cell) for cell in select(row, "td")) for row in select(panel, "table.values tbody tr")]
+    """Each value a lab panel names: (its name, the value)."""
+    return [(text(item).split(": ")[0], text(select(item, ".reading-value")[0])) for item in select(panel, ".readings li")]
 
 
 # --- lab evidence --------------------------------------------------------------------------------
@@ -201,16 +202,17 @@ def test_lab_evidence_shows_numbers_plots_and_the_notebook(sites):
     lab = select(page.get_element_by_id("q-aggressive-risk"), "details.lab")[0]
     shown = text(lab)
     assert "Check it in the lab" in shown and "Aggressive fine-tuning erases pre-trained knowledge." in shown
-    assert measured(lab) == [("aggressive.recall", "0.1235"), ("moderate.recall", "0.93")]
+    assert measured(lab) == [("Fact recall after aggressive fine-tuning", "0.12"),
+                             ("Fact recall after moderate fine-tuning", "0.93")]
     image = select(lab, "img")[0]
     assert image.get("src") == "../labs/initialization/recall_vs_drift.png"
     assert (image.get("width"), image.get("height")) == ("64", "40")
     assert (site / "labs" / "initialization" / "recall_vs_drift.png").is_file()
-    assert len(select(lab, "img")) == 1  # the plot whose file is gone is left out
+    assert len(select(lab, "img")) == 1  # the claim's one plot (tests/site/test_site_evidence.py: the panel)
     assert select(lab, ".notebook a")[0].get("href") == "../../notebooks/initialization.ipynb"
     # a numeric question naming a metric shows that measurement
     drift = select(page.get_element_by_id("q-drift"), "details.lab")[0]
-    assert measured(drift) == [("moderate.relative_drift", "0.0481")]
+    assert [text(line) for line in select(drift, ".lab-measured")] == ["Drift from θ̂ after moderate fine-tuning: 0.048."]
     # questions without a claim or metric have no lab panel
     assert not select(page.get_element_by_id("q-same-objective"), "details.lab")
 
@@ -310,9 +312,9 @@ def test_the_answer_key_shows_a_claims_evidence_as_the_site_does(tmp_path, sites
     key = (tmp_path / "export" / "key" / "key.md").read_text(encoding="utf-8")
     page = parse(sites["full"] / "site" / "concepts" / "parameter-initialization.html")
     on_site = measured(select(page.get_element_by_id("q-aggressive-risk"), "details.lab")[0])
-    shown = ", ".join(f"`{name}` = {value}" for name, value in on_site)
+    assert [value for _, value in on_site] == ["0.12", "0.93"]  # named for learners, to two digits
     assert ("Claim `aggressive-forgets` (lab `initialization`): holds — Aggressive fine-tuning erases pre-trained "
-            f"knowledge.; measured {shown}.") in key
+            "knowledge.; measured `aggressive.recall` = 0.1235, `moderate.recall` = 0.93.") in key
     # a claim the results do not name, and a lab that never ran: no evidence, in the key as on the site
     assert "Claim `loss-is-nll` (lab `sft-objective`): no lab results yet (run `quizgen verify`)." in key
     assert "Claim `same-loop` (lab `ift-vs-pretraining`): no lab results yet (run `quizgen verify`)." in key
@@ -368,6 +370,7 @@ def test_the_search_index_holds_every_concept_and_question(sites):
     assert source.startswith("window.quizgenSearch = ")
     index = json.loads(source.removeprefix("window.quizgenSearch = ").rstrip().rstrip(";"))
     assert [c[0] for c in index["concepts"]] == ["comparing-runs", "reading-curves"]
+    assert index["concepts"][0][3].startswith("Two runs start from the same pre-trained parameters and differ")
     questions = {(index["concepts"][q[0]][0], q[1]): q for q in index["questions"]}
     assert len(questions) == 5
     which = questions[("comparing-runs", "which-run")]

@@ -824,8 +824,8 @@
     var index = window.quizgenSearch;
     if (!index) { return null; }
     var items = index.concepts.map(function (concept) {
-      return { kind: "concept", href: "concepts/" + concept[0] + ".html", title: concept[1], text: concept[2].join(" · "),
-        context: "", title_: fold(concept[1]), text_: fold(concept[2].join(" ")) };
+      return { kind: "concept", href: "concepts/" + concept[0] + ".html", title: concept[1], text: concept[3],
+        context: "", title_: fold(concept[1]), text_: fold(concept[2].join(" ") + " " + concept[3]) };
     });
     index.questions.forEach(function (q) {
       var concept = index.concepts[q[0]];
