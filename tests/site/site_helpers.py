@@ -32,8 +32,9 @@ def png(width: int, height: int) -> bytes:
 
 
 def lab_results(folder: Path) -> dict:
-    """Results as the lab engine caches them: `initialization` ran (one claim, one plot), `sft-objective`
-    ran but names none of the questions' claims, `ift-vs-pretraining` never ran."""
+    """Results as the lab engine caches them: `initialization` ran (one claim, with its plot, and the lab's
+    names for its values), `sft-objective` ran but names none of the questions' claims, `ift-vs-pretraining`
+    never ran."""
     directory = folder / "initialization"
     directory.mkdir(parents=True)
     (directory / "recall_vs_drift.png").write_bytes(png(64, 40))
@@ -47,7 +48,12 @@ def lab_results(folder: Path) -> dict:
                 "conditions": [{"condition": "aggressive.recall <= 0.4", "holds": True},
                                {"condition": "moderate.recall >= 0.85", "holds": True}],
                 "values": {"aggressive.recall": 0.1234567, "moderate.recall": 0.93},
+                "run": "The model was fine-tuned moderately and aggressively, then asked every fact.",
+                "plot": {"file": "recall_vs_drift.png", "caption": "Compare recall as drift grows.",
+                         "alt": "Recall falls to {aggressive.recall} after aggressive fine-tuning."},
             }],
+            "settings": {"config": {"NAMES": {"moderate": "after moderate fine-tuning",
+                                              "aggressive": "after aggressive fine-tuning"}}},
             "metrics": {"moderate": {"recall": 0.93, "relative_drift": 0.0481}, "aggressive": {"recall": 0.1234567}},
             "plots": ["recall_vs_drift.png", "missing.png"],
             "directory": str(directory),
