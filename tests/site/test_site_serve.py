@@ -50,9 +50,14 @@ def test_an_edit_rewrites_only_what_changed_and_matches_a_full_build(tmp_path):
     assert first.problems == [] and first.pages_written == len(pages)
     assert preview.rebuild().pages_written == 0
 
+    before = tree_bytes(tmp_path / "serve" / "site")
     edit(content / "sft-objective.md", "Supervised fine-tuning maximises", "Supervised fine-tuning (SFT) maximises")
     report = preview.rebuild()
-    assert report.pages_written == 1
+    after = tree_bytes(tmp_path / "serve" / "site")
+    # the page, and the search index (it holds the start of each concept's text) with the pages loading it
+    assert {path for path in after if before.get(path) != after[path]} == {
+        "concepts/sft-objective.html", "search-index.js", "search.html", "review.html"}
+    assert report.pages_written == 4
     assert "(SFT) maximises" in (tmp_path / "serve" / "site" / "concepts" / "sft-objective.html").read_text()
     assert tree_bytes(tmp_path / "serve" / "site") == full_build(content, tmp_path / "full-1")
 
