@@ -321,7 +321,7 @@ def run(lab):
                    "WiSE-FT α=0.75": metrics["wise_ft"]["alpha_075"], "moderate": metrics["moderate"]}
     lab.figure("remedies.svg", plots.arm_rows(
         remedy_arms, {"recall": "fact recall", "heldout_accuracy": "held-out", "relative_drift": "drift"},
-        xlabel="share correct, or drift ‖θ−θ̂‖/‖θ̂‖"))
+        xlabel="share correct, or drift"))
     lab.figure("early_stopping.svg", plots.validation_curve(
         list(looks), metrics["early_stopping"]["validation_curve"], metrics["early_stopping"]["stopped_at"]))
     lab.figure("wise_ft.svg", plots.alpha_sweep(list(metrics["wise_ft"].values()), end="moderate"))

@@ -1,14 +1,14 @@
 """The figures the site shows beside a lab's claims, as SVG bytes (matplotlib, Agg backend).
 
-Every figure is drawn for a phone's column: 4 × 3 inches, which a browser shows 384 × 288 px (the SVG's
-size is in points, 72 to the inch, and a CSS pixel is 1/96 inch), with 9- and 10-point text, so that at
-390 px wide the labels are 11–13 px high and none overlaps another. SVG stays sharp at any zoom, and with
-its text kept as text it is small: 11–37 kB a figure, where the 640 × 400 PNGs these replaced took
-20–73 kB. The text names fonts down to `sans-serif`, so a browser without DejaVu Sans (which the layout is
-measured with) draws it in a narrower sans-serif font, never wider. Legends sit above the axes, not
-over the data; bars carry their values where there are few enough to read; log axes read "100", "1 k",
-"0.01", never "10⁻²". Colours are the Okabe–Ito palette, which colour-blind readers tell apart, on a
-white background, so a figure stays legible on a dark page.
+Every figure is drawn for a phone's column: 3.3 × 2.5 inches, which a browser shows 317 × 240 px (the
+SVG's size is in points, 72 to the inch, and a CSS pixel is 1/96 inch), with 8- to 10-point text, so that
+in the 300 px a 390 px wide phone gives a plot the labels are 11–12 px high and none overlaps another.
+SVG stays sharp at any zoom, and with its text kept as text it is small: under 25 kB a figure, where the
+640 × 400 PNGs these replaced took 20–73 kB. The text names fonts down to `sans-serif`, so a browser
+without DejaVu Sans (which the layout is measured with) draws it in a narrower sans-serif font, never a
+wider one. Legends sit above the axes, not over the data; bars carry their values where there are few
+enough to read; log axes read "100", "1 k", "0.01", never "10⁻²". Colours are the Okabe–Ito palette,
+which colour-blind readers tell apart, on a white background, so a figure stays legible on a dark page.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import functools
 import io
 import math
 
-WIDTH, HEIGHT = 4.0, 3.0  # inches: 384 × 288 CSS px
+WIDTH, HEIGHT = 3.3, 2.5  # inches: 317 × 240 CSS px
 # Okabe & Ito's colour-blind safe palette (black left out: it is the text's colour).
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 STYLES = ("-", "--", ":", "-.")
@@ -29,7 +29,7 @@ STYLE = {
     # Element ids from a fixed salt, and no date: the same results give byte-identical files.
     "svg.hashsalt": "quizgen-lab-plot",
 }
-LEGEND_CHARACTERS = 40  # about what one legend row holds across a 4-inch figure at 9 points
+LEGEND_CHARACTERS = 33  # about what one legend row holds across the figure at 9 points
 MAX_LABELLED_BARS = 8  # more bars than this and their value labels collide; the page lists the values
 
 
@@ -125,15 +125,16 @@ def loss_curves(curves: dict[str, list[float]], strides: dict[str, int] | None =
 @_drawn
 def arm_bars(arms: dict[str, dict], metric_names: dict[str, str], ylabel: str = "share correct",
              reference: tuple[str, float] | None = None, log: bool = False):
-    """Grouped bars: for each metric, one bar per arm (with its value, when few); ``reference`` (label,
-    value) is a dashed line across, such as the accuracy of guessing."""
+    """Grouped bars: for each metric, one bar per arm (with its value, when few and on a linear scale, where
+    the labels have room); ``reference`` (label, value) is a dashed line across, such as the accuracy of
+    guessing."""
     fig, ax = _axes()
     width = 0.84 / max(1, len(arms))
     for index, (arm, values) in enumerate(arms.items()):
         positions = [m + (index - (len(arms) - 1) / 2) * width for m in range(len(metric_names))]
         heights = [values.get(name, 0.0) for name in metric_names]
         bars = ax.bar(positions, heights, width, label=arm)
-        if len(arms) * len(metric_names) <= MAX_LABELLED_BARS:
+        if len(arms) * len(metric_names) <= MAX_LABELLED_BARS and not log:
             _label_bars(ax, bars, heights)
     if reference is not None:
         ax.axhline(reference[1], color="black", linestyle="--", linewidth=1, label=reference[0])
