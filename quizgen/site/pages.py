@@ -168,6 +168,24 @@ def media_urls(concept: Concept, root: str) -> Files | None:
     return file_urls(concept, lambda name: f"{root}{MEDIA}/{quote(name)}")
 
 
+_FIGURE_IMAGE = re.compile(r'<figure\b([^>]*)>(\s*(?:<a\b[^>]*>\s*)?<img\b[^>]*?\bsrc="([^"]*)")')
+
+
+def mark_repeated_figures(page: str) -> str:
+    """A page whose figures show the same image more than once (questions backed by the same plot) marks
+    each figure after the first ``data-print="repeat"``: printed once (site.css), shown at every question."""
+    seen: set[str] = set()
+
+    def mark(match: re.Match) -> str:
+        attributes, rest, src = match.groups()
+        if src not in seen:
+            seen.add(src)
+            return match.group(0)
+        return f'<figure{attributes} data-print="repeat">{rest}'
+
+    return _FIGURE_IMAGE.sub(mark, page)
+
+
 def concept_points(concept: Concept) -> float:
     """The points of a concept's questions (a generated question's first variant's: what the page shows
     before the script draws one)."""
@@ -327,7 +345,7 @@ class Site:
                                math=self.concept_has_math(page.concept), files=media_urls(page.concept, "../"),
                                description=description(page.concept.explanation),
                                points=concept_points(page.concept))
-        return body.encode()
+        return (mark_repeated_figures(body) if "<figure" in body else body).encode()
 
     @staticmethod
     def concept_has_math(concept: Concept) -> bool:

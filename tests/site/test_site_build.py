@@ -379,3 +379,14 @@ def test_the_search_index_holds_every_concept_and_question(sites):
     # the index runs before the page's script, which reads it (both deferred: in document order)
     assert [s.get("src").split("?")[0] for s in select(search, "script[src]")] == ["search-index.js", "assets/site.js"]
     assert select(parse(site / "review.html"), "[data-review]")
+
+
+def test_a_plot_shown_for_several_questions_prints_once():
+    page = ('<figure class="lab-plot"><img src="../labs/a.png" alt="x"></figure>'
+            '<figure class="lab-plot"><a href="../labs/b.png"><img src="../labs/b.png" alt="y"></a></figure>'
+            '<figure class="lab-plot"><img src="../labs/a.png" alt="z"></figure>')
+    marked = site_pages.mark_repeated_figures(page)
+    assert marked.count('data-print="repeat"') == 1
+    assert marked.index('data-print="repeat"') > marked.index("b.png")  # the third figure, not the first
+    css = (site_pages.ASSETS_DIR / "site.css").read_text()
+    assert 'figure[data-print="repeat"] { display: none !important; }' in css
