@@ -21,6 +21,7 @@ def write(course: Course, results: dict, out_dir: Path) -> None:
     (out_dir / "concepts").mkdir(parents=True, exist_ok=True)
     (out_dir / "tags").mkdir(parents=True, exist_ok=True)
     for path, content in site.listing_files():
+        (out_dir / path).parent.mkdir(parents=True, exist_ok=True)  # labs/<lab>/ for a notebook
         (out_dir / path).write_bytes(content)
     # Rendering pages is most of the time; forked workers inherit the gathered site and each writes
     # its share (a page depends only on its ConceptPage, so the output is the same).

@@ -30,7 +30,7 @@ from quizgen.formats.notation import number
 from quizgen.markdown import render_markdown
 from quizgen.model import Concept, Course
 from quizgen.questions import UnsupportedQuestionType, question_type
-from quizgen.site.evidence import Evidence, course_evidence, lab_views, unbacked_claims
+from quizgen.site.evidence import Evidence, course_evidence, lab_views, notebook_pages, unbacked_claims
 from quizgen.site.order import learning_order, tag_slugs
 from quizgen.site.variants import check_data, variants_of, varying
 
@@ -292,7 +292,7 @@ class Site:
         self.by_id = {concept.id: concept for concept in course.concepts}
         self.tags = tag_slugs(tag for concept in course.concepts for tag in concept.tags)
         self.views = lab_views(course, results)
-        self.evidence = course_evidence(course, self.views)
+        self.evidence = course_evidence(course, self.views, in_site=True)  # the site carries the notebooks
         self.missing = unbacked_claims(course, self.evidence)
         self.info = SiteInfo(
             title=course.title,
@@ -429,6 +429,8 @@ class Site:
         for tag, slug in self.tags.items():
             listed = tuple(summary for summary in summaries if tag in summary[2])
             yield f"tags/{slug}.html", (shared, tag, listed), partial(self.render_tag, tag)
+        # Each lab's student notebook, so that its links work when the site folder is hosted alone.
+        yield from notebook_pages(self.course)
 
     def listing_files(self) -> Iterator[tuple[str, bytes]]:
         for path, _, render in self.listing_pages():

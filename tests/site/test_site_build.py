@@ -209,7 +209,7 @@ def test_lab_evidence_shows_numbers_plots_and_the_notebook(sites):
     assert (image.get("width"), image.get("height")) == ("64", "40")
     assert (site / "labs" / "initialization" / "recall_vs_drift.png").is_file()
     assert len(select(lab, "img")) == 1  # the claim's one plot (tests/site/test_site_evidence.py: the panel)
-    assert select(lab, ".notebook a")[0].get("href") == "../../notebooks/initialization.ipynb"
+    assert select(lab, ".notebook a")[0].get("href") == "../labs/initialization/initialization.ipynb"
     # a numeric question naming a metric shows that measurement
     drift = select(page.get_element_by_id("q-drift"), "details.lab")[0]
     assert [text(line) for line in select(drift, ".lab-measured")] == ["Drift from θ̂ after moderate fine-tuning: 0.048."]

@@ -128,7 +128,8 @@ def test_a_claim_reads_in_words_with_its_one_plot(evidence_sites):
     assert image.get("alt") == "Fact recall falls from 1 to 0.15 after aggressive fine-tuning; moderate keeps 0.98."
     assert words(select(lab, "figcaption")[0]) == "Compare the fact recall bars."
     # only the plots of the claims the course names are in the site
-    assert sorted(path.name for path in (site / "site" / "labs" / "initialization").iterdir()) == ["arms.svg"]
+    assert sorted(path.name for path in (site / "site" / "labs" / "initialization").iterdir()) == [
+        "arms.svg", "initialization.ipynb"]
 
 
 def test_the_panel_says_how_to_run_the_notebook(evidence_sites):
@@ -138,9 +139,9 @@ def test_the_panel_says_how_to_run_the_notebook(evidence_sites):
     assert "jupyter lab initialization.ipynb" in notebook
     link = select(lab, ".notebook a")[0]
     assert link.get("download") is not None and link.text_content() == "initialization.ipynb"
-    # the build writes the notebook beside the site; the panel says where when the site is hosted alone
-    assert link.get("href") == "../../notebooks/initialization.ipynb"
-    assert "published beside this site, in its notebooks folder: if the link does not open, ask your instructor" in notebook
+    # the site carries its own copy of the student notebook, so the link works when the site is hosted alone
+    assert link.get("href") == "../labs/initialization/initialization.ipynb"
+    assert "ask your instructor" not in notebook
 
 
 def test_a_metric_question_names_what_the_lab_measured(evidence_sites):

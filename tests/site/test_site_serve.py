@@ -46,7 +46,8 @@ def test_an_edit_rewrites_only_what_changed_and_matches_a_full_build(tmp_path):
     content = course_copy(tmp_path)
     preview = Preview(content, tmp_path / "serve", results={})
     first = preview.rebuild()
-    pages = list((tmp_path / "serve" / "site").rglob("*.html")) + [tmp_path / "serve" / "site" / "search-index.js"]
+    pages = [*(tmp_path / "serve" / "site").rglob("*.html"), *(tmp_path / "serve" / "site").rglob("*.ipynb"),
+             tmp_path / "serve" / "site" / "search-index.js"]
     assert first.problems == [] and first.pages_written == len(pages)
     assert preview.rebuild().pages_written == 0
 
