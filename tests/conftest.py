@@ -38,7 +38,13 @@ def full_size_initialization(tmp_path_factory):
     lab = "initialization"
     if lab_runner.cached_results(lab, cache_dir=REFERENCE_CACHE) is None:
         pytest.skip(f"no reference run of {lab} in build/lab-cache: run `quizgen verify` (make test does)")
-    plan = next(plan for plan in lab_plans(load_course(ROOT / "content")) if plan.lab_id == lab)
+    # The solution as the learner "full-size" has it: their variants of the generated questions, with the
+    # answers the lab measured filled in from the reference cache (what the grader scores against).
+    from quizgen.build import with_measured_answers
+    from quizgen.variants import course_for_learner
+
+    course = with_measured_answers(load_course(ROOT / "content"), None, REFERENCE_CACHE)[0]
+    plan = next(plan for plan in lab_plans(course_for_learner(course, "full-size")) if plan.lab_id == lab)
     folder = tmp_path_factory.mktemp("full-size-submission")
     (folder / "full-size.ipynb").write_text(notebook_json(solution_notebook(plan)), encoding="utf-8")
     out = tmp_path_factory.mktemp("full-size-grades")
