@@ -238,7 +238,10 @@ class Cgroups:
         self.bases = bases  # controller ("unified" for v2) -> this grader's folder
 
     @classmethod
-    def probe(cls) -> "Cgroups | None":
+    def probe(cls, sandboxes: int = 1) -> "Cgroups | None":
+        """This grader's folder of cgroups, weighted for the ``sandboxes`` it runs at once: each sandbox then
+        weighs like one ordinary process against the machine's other work (an unweighted folder would
+        give a whole batch the CPU share of one process)."""
         if os.geteuid() != 0:
             return None
         for make in (cls._v2, cls._v1):
@@ -247,8 +250,15 @@ class Cgroups:
             except OSError:
                 continue
             if cgroups is not None:
+                cgroups._weigh(max(1, sandboxes))
                 return cgroups
         return None
+
+    def _weigh(self, sandboxes: int) -> None:
+        if self.version == "v2":
+            _write_if_there(self.bases["unified"] / "cpu.weight", str(min(10_000, 100 * sandboxes)))
+        elif "cpu" in self.bases:
+            _write_if_there(self.bases["cpu"] / "cpu.shares", str(1024 * sandboxes))
 
     @classmethod
     def _v2(cls) -> "Cgroups | None":

@@ -199,7 +199,7 @@ def grade(paths: list[Path], *, lab_id: str, out: Path, content: Path | None = N
         lab_files=harvest.lab_files_hash(spec.folder), variables=variables,
         fingerprint=harvest.run_fingerprint(_config_hash(spec.config), asdict(limits), variables,
                                             [exercise.name for exercise in plan.exercises]),
-        emit=progress or (lambda event: None))
+        emit=progress or (lambda event: None), sandboxes=workers)
     _quiet_torch()
 
     def on_record(record: dict) -> None:
@@ -312,6 +312,7 @@ class _Context:
     variables: list[str] = field(default_factory=list)
     fingerprint: str = ""
     emit: Callable[[dict], None] = lambda event: None
+    sandboxes: int = 1  # at once, on this machine
     stop: threading.Event = field(default_factory=threading.Event)
     _runtime: Runtime | None = None
     _cgroups: jail.Cgroups | None = None
@@ -324,7 +325,7 @@ class _Context:
             if self._runtime is None:
                 self._runtime = Runtime()
                 if self.isolation is not None and self.isolation.cgroups != "none":
-                    self._cgroups = jail.Cgroups.probe()
+                    self._cgroups = jail.Cgroups.probe(self.sandboxes)
             return self._runtime, self._cgroups
 
     def close(self) -> None:
