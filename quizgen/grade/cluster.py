@@ -83,21 +83,21 @@ def grade(submissions, context, address: str, on_record: Callable[[dict], None],
                 raise QuizgenError(f"the Dask scheduler at {address} has no workers (waited {WORKERS_TIMEOUT} s): "
                                    "start some with `dask worker " + address + "`")
             time.sleep(POLL)
-        capacity = max(4, 2 * sum(client.nthreads().values()))
-
         def send(job) -> None:
-            allowed = _workers(client, refused)
-            if refused and not allowed:
+            allowed = _workers(client, refused) if refused else None  # once a worker refused: the others
+            if allowed == []:
                 why = "; ".join(f"{worker}: {sentence}" for worker, sentence in sorted(refused.items()))
                 on_record(runner.conclude_failure(job, context, f"no worker could sandbox it ({why})"))
                 return
             key = f"quizgen-grade-{job.submission.learner}-{uuid.uuid4().hex[:12]}"
-            future = client.submit(run_task, job.task, key=key, pure=False,
-                                   workers=allowed if refused else None, allow_other_workers=False)
+            future = client.submit(run_task, job.task, key=key, pure=False, workers=allowed,
+                                   allow_other_workers=False)
             in_flight[future] = job
             done.add(future)
 
         def fill() -> None:
+            # At most twice the cluster's threads in flight (workers that join later count from then on).
+            capacity = max(4, 2 * sum(client.nthreads().values()))
             while len(in_flight) < capacity:
                 submission = next(pending, None)
                 if submission is None:
@@ -157,6 +157,8 @@ def _failure(error: BaseException) -> str:
     name = type(error).__name__
     if name == "KilledWorker":
         return "its worker died while running it, every time Dask tried (regrade it with --resume)"
+    if "Cancelled" in name:
+        return "the cluster dropped it (was the scheduler lost?); regrade it with --resume"
     return f"its worker failed: {untrusted.clean_text(f'{name}: {error}', 500)}"
 
 
@@ -165,7 +167,9 @@ def _reply(future, job) -> dict:
     data = future.result()
     if not isinstance(data, bytes) or len(data) > harvest.MAX_RESULT_BYTES:
         raise ValueError("the worker's reply is not a bounded text")
-    reply = untrusted.parse(data, harvest.MAX_RESULT_BYTES, max_items=4 * untrusted.MAX_ITEMS)
+    # Strings up to the length of a log's tail (64 KiB); the sandbox cut every answer to 20,000 characters.
+    reply = untrusted.parse(data, harvest.MAX_RESULT_BYTES, max_items=4 * untrusted.MAX_ITEMS,
+                            max_text=harvest.OUTPUT_TAIL)
     if not isinstance(reply, dict) or not isinstance(reply.get("worker"), str):
         raise ValueError("the worker's reply is not one")
     worker = untrusted.clean_text(reply["worker"], 200)
@@ -203,7 +207,7 @@ class _WorkerState:
 
         self.isolation = probe_isolation()
         self.runtime = Runtime() if self.isolation.jail else None
-        self.cgroups = jail.Cgroups.probe() if self.isolation.cgroups != "none" else None
+        self.cgroups = jail.Cgroups.probe(_threads()) if self.isolation.cgroups != "none" else None
         atexit.register(self.close)
 
     def close(self) -> None:
@@ -234,6 +238,16 @@ def _address() -> str:
         import socket
 
         return socket.gethostname()
+
+
+def _threads() -> int:
+    """How many tasks (sandboxes) this worker runs at once."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return 1
 
 
 def _hidden_here() -> list[Path]:

@@ -38,8 +38,8 @@ def clean_text(text: str, limit: int = MAX_TEXT, *, keep_newlines: bool = False)
     return _CONTROL.sub("\ufffd", text)
 
 
-def parse(line: bytes, max_bytes: int, max_items: int = MAX_ITEMS) -> object:
-    """One JSON line, bounded; every string in it cleaned. Raises Rejected."""
+def parse(line: bytes, max_bytes: int, max_items: int = MAX_ITEMS, max_text: int = MAX_TEXT) -> object:
+    """One JSON line, bounded; every string in it cleaned (and cut to ``max_text``). Raises Rejected."""
     if len(line) > max_bytes:
         raise Rejected("too long")
     try:
@@ -47,19 +47,19 @@ def parse(line: bytes, max_bytes: int, max_items: int = MAX_ITEMS) -> object:
     except (ValueError, RecursionError, MemoryError) as error:
         raise Rejected(type(error).__name__) from None
     budget = [max_items]
-    return _bounded(value, 0, budget)
+    return _bounded(value, 0, budget, max_text)
 
 
-def _bounded(value, depth: int, budget: list) -> object:
+def _bounded(value, depth: int, budget: list, max_text: int = MAX_TEXT) -> object:
     budget[0] -= 1
     if depth > MAX_DEPTH or budget[0] < 0:
         raise Rejected("too deep or too large")
     if isinstance(value, str):
-        return clean_text(value)
+        return clean_text(value, max_text)
     if isinstance(value, list):
-        return [_bounded(item, depth + 1, budget) for item in value]
+        return [_bounded(item, depth + 1, budget, max_text) for item in value]
     if isinstance(value, dict):
-        return {clean_text(key, 200): _bounded(item, depth + 1, budget) for key, item in value.items()}
+        return {clean_text(key, 200): _bounded(item, depth + 1, budget, max_text) for key, item in value.items()}
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
         value = float(value) if abs(value) < 2**1023 else math.inf  # what the sandbox itself would send
     if isinstance(value, float) and not math.isfinite(value):  # not JSON: kept as what it is, ungradable

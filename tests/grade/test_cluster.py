@@ -43,7 +43,7 @@ def seed_of(learner: str) -> int:
 
 def local_cluster(workers: int = 2):
     return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                    dashboard_address=None, silence_logs=50)
+                                    dashboard_address=":0", silence_logs=50)
 
 
 def without_training(correct: bool) -> dict:
