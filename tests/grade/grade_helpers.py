@@ -41,8 +41,14 @@ REFERENCE_METRICS = {
 }
 
 
-def plan(lab: str = LAB, quick: bool = True):
-    return next(p for p in lab_plans(load_course(CONTENT), quick=quick) if p.lab_id == lab)
+def plan(lab: str = LAB, quick: bool = True, learner: str | None = None):
+    """The lab's notebook plan; with ``learner``, the one their personal notebook has (their variants)."""
+    course = load_course(CONTENT)
+    if learner:
+        from quizgen.variants import course_for_learner
+
+        course = course_for_learner(course, learner)
+    return next(p for p in lab_plans(course, quick=quick) if p.lab_id == lab)
 
 
 def store_reference(cache_dir: Path, lab: str) -> dict:
@@ -75,8 +81,9 @@ def _replace(notebook: dict, key: str, source: str) -> None:
     cell["source"] = source
 
 
-def correct() -> dict:
-    return solution_notebook(plan(RUN_LAB))
+def correct(learner: str = "correct") -> dict:
+    """The solution notebook as ``learner`` (the name it is handed in under) has it: their own variants."""
+    return solution_notebook(plan(RUN_LAB, learner=learner))
 
 
 def blank() -> dict:
