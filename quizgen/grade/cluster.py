@@ -83,6 +83,7 @@ def grade(submissions, context, address: str, on_record: Callable[[dict], None],
                 raise QuizgenError(f"the Dask scheduler at {address} has no workers (waited {WORKERS_TIMEOUT} s): "
                                    "start some with `dask worker " + address + "`")
             time.sleep(POLL)
+
         def send(job) -> None:
             allowed = _workers(client, refused) if refused else None  # once a worker refused: the others
             if allowed == []:
