@@ -27,7 +27,8 @@ from quizgen.grade.sandbox import Limits  # noqa: E402
 from quizgen.notebooks import solution_notebook  # noqa: E402
 
 ISOLATION = sandbox.probe_isolation()
-LIMITS = Limits(cell_timeout=8, wall_timeout=60, grace=3, memory_bytes=1 * 2**30, call_timeout=3)
+# Generous enough that a busy machine does not time out an honest cell or call in one run and not the other.
+LIMITS = Limits(cell_timeout=20, wall_timeout=120, grace=3, memory_bytes=2 * 2**30, call_timeout=10)
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")]
 
@@ -101,7 +102,9 @@ def batch(tmp_path_factory):
 def test_a_cluster_grades_exactly_as_this_machine_does(batch):
     context, here, there = batch
     assert len(there.records) == len(here.records) >= len(ATTACKS) + 7
-    assert [comparable(record) for record in there.records] == [comparable(record) for record in here.records]
+    differ = {mine["learner"]: sorted(key for key in comparable(mine) if comparable(mine)[key] != comparable(theirs)[key])
+              for mine, theirs in zip(there.records, here.records) if comparable(mine) != comparable(theirs)}
+    assert not differ, differ
     assert (context.out / "grades.csv").read_text() == (context.out.parent / "here" / "grades.csv").read_text()
     statuses = {record["learner"]: record["status"] for record in there.records}
     assert {name: statuses[name] for name in ("honest", "wrong", "sleeps-forever", "kernel-dies", "not-json")} == {
