@@ -47,10 +47,10 @@ def local_cluster(workers: int = 2):
                                     dashboard_address=":0", silence_logs=50)
 
 
-def without_training(correct: bool) -> dict:
-    """The lab's solution notebook without its fine-tuning (its measurements then fail), answered right
-    or, with correct=False, with plausible mistakes."""
-    notebook = solution_notebook(subs.plan())
+def without_training(learner: str, correct: bool) -> dict:
+    """``learner``'s solution notebook (their variants) without its fine-tuning (its measurements then
+    fail), answered right or, with correct=False, with plausible mistakes."""
+    notebook = solution_notebook(subs.plan(learner=learner))
     notebook["cells"] = [cell for cell in notebook["cells"]
                          if cell["metadata"].get("quizgen", {}).get("role") not in ("train", "code")]
     if not correct:
@@ -80,7 +80,7 @@ def batch(tmp_path_factory):
     context = attacks.Context("root", tmp_path_factory.mktemp("cluster-submissions"),
                               tmp_path_factory.mktemp("cluster-grades"), cache)
     attacks.prepare(context, ATTACKS)
-    for name, notebook in (("honest", without_training(True)), ("wrong", without_training(False)),
+    for name, notebook in (("honest", without_training("honest", True)), ("wrong", without_training("wrong", False)),
                            ("sleeps-forever", subs.sleeps_forever()), ("kernel-dies", subs.kernel_dies()),
                            ("fake-marker", subs.fake_marker(subs.correct_answers())),
                            ("float-subclass", subs.float_subclass())):
