@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import traceback
 from pathlib import Path
 
 import pytest
@@ -30,22 +31,31 @@ def answering(drift_ratio) -> dict:
     return subs.tiny(f"ANSWERS = {{'aggressive-risk': 'B', 'drift-ratio': {drift_ratio!r}}}")
 
 
-@pytest.fixture
-def graded(tmp_path):
-    """A copy of the course, four submissions graded once through the command line."""
-    content = tmp_path / "content"
-    shutil.copytree(subs.CONTENT, content)
-    cache = tmp_path / "cache"
-    subs.store_reference(cache, subs.LAB)
-    folder = tmp_path / "in"
-    folder.mkdir()
+def command(folder: Path) -> list[str]:
+    return ["grade", str(folder / "in"), "--lab", subs.LAB, "--out", str(folder / "out"), "--workers", "2",
+            "--content", str(folder / "content"), "--cache-dir", str(folder / "cache"), "--cell-timeout", "30"]
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory) -> Path:
+    """A copy of the course and four submissions, graded once through the command line (for the module)."""
+    folder = tmp_path_factory.mktemp("rescore")
+    shutil.copytree(subs.CONTENT, folder / "content")
+    subs.store_reference(folder / "cache", subs.LAB)
+    (folder / "in").mkdir()
     for learner, answer in ANSWERS.items():
-        subs.write(folder, learner, answering(answer))
-    arguments = ["grade", str(folder), "--lab", subs.LAB, "--out", str(tmp_path / "out"), "--workers", "2",
-                 "--content", str(content), "--cache-dir", str(cache), "--cell-timeout", "30"]
-    result = CliRunner().invoke(cli, arguments)
+        subs.write(folder / "in", learner, answering(answer))
+    result = CliRunner().invoke(cli, command(folder))
     assert result.exit_code == 0, result.output
-    return tmp_path, arguments, records(tmp_path / "out")
+    return folder
+
+
+@pytest.fixture
+def graded(first_run, tmp_path):
+    """Each test's own copy of the first run: course, cache, submissions and output."""
+    for name in ("content", "cache", "in", "out"):
+        shutil.copytree(first_run / name, tmp_path / name, symlinks=True)
+    return tmp_path, command(tmp_path), records(tmp_path / "out")
 
 
 def records(out: Path) -> dict[str, dict]:
@@ -79,7 +89,6 @@ def test_a_changed_tolerance_changes_exactly_the_affected_scores_without_running
 
     result = CliRunner().invoke(cli, arguments + ["--rescore"])
 
-    import traceback
     assert result.exit_code == 0, result.output + "".join(traceback.format_exception(*result.exc_info))
     after = records(folder / "out")
     changed = {learner: [item for item, value in items(after[learner]).items() if items(record)[item] != value]
