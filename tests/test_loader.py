@@ -45,7 +45,7 @@ def test_multi_partial_credit_follows_the_documented_rule(full_course):
     assert question.score({0, 1}) == 2
     assert question.score({0}) == 1
     assert question.score({0, 2}) == 0
-    assert question.score({0, 1, 2}) == 1
+    assert question.score({0, 1, 2}) == 0  # ticking every option earns nothing
     strict = full_course.concept("ift-vs-pretraining").question("what-differs")
     assert strict.scoring == "all-or-nothing"
     assert strict.score({0}) == 0 and strict.score({0, 1}) == 1

@@ -12,13 +12,17 @@ markup around the graded parts:
   definition quizgen's grader uses; measurements against the reference run (when the build was given
   one) or by relations; quiz answers against the key.
 
-Multi questions keep the course's partial credit: one hidden test per right option, the k-th passing
-when (right chosen - wrong chosen) >= k, so that the passed shares add up to the course's rule.
+Multi questions keep the course's partial credit (quizgen.questions.multi): with R right and W wrong
+options and L their least common multiple, L hidden tests, the k-th passing when right chosen x L/R -
+wrong chosen x L/W >= k, so that the passed shares add up to the course's rule. Short answers are checked
+with the course's own rule (quizgen.questions.short), its source written into the test.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import math
 import textwrap
 from pathlib import Path
 
@@ -28,7 +32,7 @@ from quizgen.notebooks.plan import ANSWER, EXERCISE, MEASURE, PREDICT, Cell, Pla
 from quizgen.notebooks.questions import AUTO_GRADED, letters, reference_answer
 from quizgen.notebooks.recipe import flat_metrics
 from quizgen.questions import UnsupportedQuestionType
-from quizgen.questions.short import normalize_answer
+from quizgen.questions import short
 
 NAME = "otter"
 README = """\
@@ -261,15 +265,29 @@ def _intervals(plan: Plan, results: dict | None) -> dict:
     return intervals
 
 
-def multi_partial_tests(name: str, chosen: str, right: set[str]) -> list[tuple[str, str, None, bool]]:
-    """The course's partial credit, points x max(0, (right chosen - wrong chosen) / right options), as
-    Otter tests: one per right option, the k-th passing when right chosen - wrong chosen >= k, each worth
-    an equal share of the question's points."""
+def multi_partial_tests(name: str, chosen: str, right: set[str], count: int) -> list[tuple[str, str, None, bool]]:
+    """The course's partial credit, points x max(0, right chosen / R - wrong chosen / W), as Otter tests
+    for a question of ``count`` options: with L = lcm(R, W), L tests each worth an equal share, the k-th
+    passing when right chosen x L/R - wrong chosen x L/W >= k."""
     right_letters = _letters_literal(right)
-    net = f"len(chosen & set({right_letters})) - len(chosen - set({right_letters}))"
+    wrong = count - len(right)
+    shares = math.lcm(len(right), wrong) if wrong else len(right)
+    net = (f"len(chosen & set({right_letters})) * {shares // len(right)}"
+           + (f" - len(chosen - set({right_letters})) * {shares // wrong}" if wrong else ""))
     return [(f"_net_{k}", f"def test_{name}_net_{k}(ANSWERS):\n    chosen = {chosen}\n"
                           f"    assert {net} >= {k}, 'not all the right options, or some wrong ones'\n", None, True)
-            for k in range(1, len(right) + 1)]
+            for k in range(1, shares + 1)]
+
+
+def short_answer_test(name: str, key: str, accepted) -> str:
+    """A hidden test that checks a short answer by the course's rule: short.normalize_answer and
+    short.answer_matches, their source and patterns written into the test (Otter's grader has no quizgen)."""
+    source = "\n".join([
+        "import re", "import unicodedata",
+        f"_SEPARATORS = re.compile({short._SEPARATORS.pattern!r})", f"_GLOSS = re.compile({short._GLOSS.pattern!r})",
+        inspect.getsource(short.normalize_answer), inspect.getsource(short.answer_matches)])
+    return (f"def test_{name}_correct(ANSWERS):\n{textwrap.indent(source, '    ')}\n"
+            f"    assert answer_matches(str(ANSWERS.get({key!r})), {list(accepted)!r}), 'not the right answer'\n")
 
 
 def _letters_literal(names) -> str:
@@ -296,15 +314,14 @@ def quiz_tests(question, points: float) -> list[tuple[str, str, float, bool]]:
                       "(list, tuple)) else str(v).replace(',', ' ').replace(';', ' ').split()))")
         right = {letter for letter, option in zip(letters(question), question.options) if option.correct}
         if question.scoring == "partial":
-            return [("public", public, 0, False), *multi_partial_tests(name, chosen, right)]
+            return [("public", public, 0, False), *multi_partial_tests(name, chosen, right, len(question.options))]
         check = f"{chosen} == set({_letters_literal(right)})"
     elif question.type == "truefalse":
         check = f"ANSWERS.get({key!r}) is {answer!r}"
     elif question.type == "numeric":
         check = f"abs(float(ANSWERS.get({key!r})) - {question.answer!r}) <= {question.margin!r} + 1e-12"
     elif question.type == "short":
-        accepted = sorted({normalize_answer(text) for text in question.accepted})
-        check = f"' '.join(str(ANSWERS.get({key!r})).split()).casefold() in {accepted!r}"
+        return [("public", public, 0, False), ("hidden", short_answer_test(name, key, question.accepted), points, True)]
     else:
         raise UnsupportedQuestionType(f"the Otter export cannot test question type '{question.type}': "
                                       "quiz_tests has no test for it")

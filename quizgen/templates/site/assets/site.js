@@ -292,8 +292,10 @@
     return Number(cleaned);
   }
 
-  // The multi rule of the course model (quizgen/questions/multi.py: MultiQuestion.score).
-  function multiScore(right, chosen, points, scoring) {
+  // The multi rule of the course model (quizgen/questions/multi.py: partial_score): each right option
+  // chosen earns 1/R of the points, each wrong one costs 1/W, the total floored at 0, so that ticking
+  // every option, or none, earns nothing. Counted in whole options, as multi.py counts them.
+  function multiScore(right, chosen, optionCount, points, scoring) {
     var rightChosen = 0, wrongChosen = 0;
     for (var i = 0; i < chosen.length; i++) {
       if (right.indexOf(chosen[i]) >= 0) { rightChosen += 1; } else { wrongChosen += 1; }
@@ -301,7 +303,9 @@
     if (scoring === "all-or-nothing") {
       return rightChosen === right.length && wrongChosen === 0 ? points : 0;
     }
-    return points * Math.max(0, (rightChosen - wrongChosen) / right.length);
+    var wrongCount = optionCount - right.length;
+    var earned = rightChosen / right.length - (wrongCount ? wrongChosen / wrongCount : 0);
+    return points * Math.max(0, earned);
   }
 
   // Each checker reads the form, shows the outcome and returns {score, response}, or null when
@@ -324,7 +328,8 @@
       clearMarks(form);
       if (!chosen.length) { setVerdict(form, "", "Select at least one option first."); return null; }
       var right = form.getAttribute("data-correct").split(" ").map(Number);
-      var score = multiScore(right, chosen, points, form.getAttribute("data-scoring"));
+      var optionCount = form.querySelectorAll(".options input").length;
+      var score = multiScore(right, chosen, optionCount, points, form.getAttribute("data-scoring"));
       var found = 0;
       for (var i = 0; i < chosen.length; i++) {
         var isRight = right.indexOf(chosen[i]) >= 0;
