@@ -6,7 +6,9 @@ Warnings, not errors (``quizgen check --strict`` makes them errors):
 - the correct option is the longest one in most of a concept's choice questions;
 - options that differ only in case or white space;
 - an image without alternative text (a screen reader, or a learner whose LMS did not load the file,
-  gets nothing).
+  gets nothing);
+- a learning objective that no question assesses (no question names it in objective=), and a question
+  that names no objective in a concept that declares some: the quiz no longer says what it measures.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def lint(course) -> list[Diagnostic]:
         warnings += position_skew(concept, choice) + longest_is_correct(concept, choice)
         for question in concept.questions:
             warnings += option_flaws(concept, question)
+        warnings += objective_coverage(concept)
         warnings += [_warning(concept, file.line, f"image '{file.src}' has no alternative text: say in its [brackets] "
                               "what it shows, for learners who cannot see it") for file in concept.files if not file.alt.strip()]
     return sorted(warnings)
@@ -35,6 +38,19 @@ def lint(course) -> list[Diagnostic]:
 
 def _warning(concept, line: int, message: str) -> Diagnostic:
     return Diagnostic(concept.path, line, message, "warning")
+
+
+def objective_coverage(concept) -> list[Diagnostic]:
+    if not concept.objectives:
+        return []
+    assessed = {objective_id for question in concept.questions for objective_id in question.objective}
+    warnings = [_warning(concept, objective.line, f"no question assesses the objective '{objective.id}': tag one "
+                         f"with objective={objective.id}, or drop the objective")
+                for objective in concept.objectives if objective.id not in assessed]
+    warnings += [_warning(concept, question.line - 1, f"question '{question.id}' names no objective: add "
+                          f"objective=<id> (this concept's are {', '.join(o.id for o in concept.objectives)})")
+                 for question in concept.questions if not question.objective]
+    return warnings
 
 
 def position_skew(concept, questions) -> list[Diagnostic]:

@@ -246,8 +246,12 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
             if question.claim:
                 diagnostics.error(shown, question.line - 1, f"question '{question.id}' names claim "
                                   f"'{question.claim}' but the concept has no lab: add lab: to the front matter")
+    check_objectives(front, questions, shown, diagnostics)
+    objectives = tuple(objective.model_copy(update={"line": _yaml_line(node, ("objectives", index), yaml_first_line)})
+                       for index, objective in enumerate(front.objectives))
     # quiz stays the model it is: its fields_set says which settings the concept overrides.
-    concept = Concept(**front.model_dump(exclude={"quiz"}), quiz=front.quiz, explanation=explanation,
+    concept = Concept(**front.model_dump(exclude={"quiz", "objectives"}), objectives=objectives, quiz=front.quiz,
+                      explanation=explanation,
                       questions=tuple(questions), path=shown,
                       files=linked_files(text, lines))
     link_lines = {
@@ -256,6 +260,18 @@ def load_concept_file(path: Path, diagnostics: DiagnosticList) -> LoadedFile | N
         for index in range(len(getattr(front, name)))
     }
     return LoadedFile(front.id, shown, concept, key_line.get("id", 1), link_lines, key_line)
+
+
+def check_objectives(front, questions, shown: str, diagnostics: DiagnosticList) -> None:
+    """Each objective= a question names must be one of its concept's objectives (quizgen.lint warns on the
+    objectives no question assesses, and on untagged questions)."""
+    known = [objective.id for objective in front.objectives]
+    for question in questions:
+        for objective_id in question.objective:
+            if objective_id not in known:
+                listed = f"its objectives are {', '.join(known)}" if known else "the concept declares no objectives:"
+                diagnostics.error(shown, question.line - 1, f"question '{question.id}' names the unknown objective "
+                                  f"'{objective_id}' ({listed}{'' if known else ' add objectives: to the front matter'})")
 
 
 MAX_FILE_BYTES = 20 * 2**20  # an image every export copies (Moodle XML in base64) and every form repeats

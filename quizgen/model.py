@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from quizgen.questions import Question
 from quizgen.questions.base import SLUG_PATTERN, MarkdownText, Slug, Strict
@@ -36,6 +36,25 @@ class QuizSettings(Strict):
         return self.model_copy(update={name: getattr(override, name) for name in override.model_fields_set})
 
 
+class Objective(Strict):
+    """A learning objective: what a learner can do after the concept, with the id questions tag it by."""
+
+    id: Slug = Field(description="The objective's slug, which questions name in objective=<id>.")
+    text: NonEmpty = Field(description="What the learner can do, one Markdown line (a measurable verb first).")
+    line: int = Field(0, description="Its line in the concept's file (the loader fills it in).")
+
+
+def objective_data(value, position: int):
+    """One entry of ``objectives:`` as written, as Objective's fields: ``- explain-init: Explain …`` (a mapping
+    of one id to its text), or a plain string, whose id is its position in the list (``1``, ``2`` …)."""
+    if isinstance(value, str):
+        return {"id": str(position), "text": value}
+    if isinstance(value, dict) and len(value) == 1 and "text" not in value:
+        ((key, text),) = value.items()
+        return {"id": key, "text": text}
+    return value  # an Objective already (or {id:, text:}); anything else fails validation with its own message
+
+
 class FrontMatter(Strict):
     """The YAML at the top of a concept file."""
 
@@ -46,10 +65,26 @@ class FrontMatter(Strict):
     learn_after: tuple[Link, ...] = Field((), description="What to study next: concept or concept#question ids.")
     lab: Slug | None = Field(None, description="The lab in labs/ that backs this concept's claims.")
     sources: tuple[NonEmpty, ...] = ()
-    objectives: tuple[NonEmpty, ...] = Field((), description="Learning objectives: what a learner can do after "
-                                             "this concept (Markdown, one line each); the site shows them.")
+    objectives: tuple[Objective, ...] = Field(
+        (), description="Learning objectives: what a learner can do after this concept, each `- id: text` (a plain "
+        "string's id is its position, 1, 2 …); questions name them in objective=<id>, and the site shows them.")
     difficulty: Literal["introductory", "intermediate", "advanced"] | None = None
     quiz: QuizSettings | None = Field(None, description="This concept's quiz settings, over the course's.")
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _objectives(cls, value):
+        if not isinstance(value, (list, tuple)):
+            return value
+        objectives = [objective_data(item, position) for position, item in enumerate(value, 1)]
+        ids = [item.get("id") if isinstance(item, dict) else getattr(item, "id", None) for item in objectives]
+        duplicates = sorted({str(i) for i in ids if i is not None and ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"objective id {', '.join(map(repr, duplicates))} is given twice")
+        return objectives
+
+    def objective(self, objective_id: str) -> Objective | None:
+        return next((o for o in self.objectives if o.id == objective_id), None)
 
 
 class LocalFile(Strict):

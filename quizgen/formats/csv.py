@@ -1,7 +1,8 @@
 """The item bank as CSV: one row per question, for spreadsheets and item analysis.
 
 A generated question (quizgen.variants) has a row per variant, each with its own stem, options and answer;
-its rows share the question's id, and the last columns say which variant a row is: ``variant`` (its number, as
+its rows share the question's id, and ``objectives``, ``level`` and ``difficulty`` are the question's objective=, level= and difficulty= (empty where
+it gives none), for item analysis by objective or level. The last columns say which variant a row is: ``variant`` (its number, as
 the site and the key show it), ``variants`` (how many the question has) and ``values`` ("p=8, r=2"). They are empty for a question without parameters.
 """
 
@@ -16,7 +17,7 @@ from quizgen.formats.notation import number, option_letter
 
 NAME = "csv"
 COLUMNS = ("concept", "id", "type", "points", "title", "stem", "options", "answer", "tags", "claim",
-           "misconceptions", "variant", "variants", "values")
+           "objectives", "level", "difficulty", "misconceptions", "variant", "variants", "values")
 
 
 def rows(course):
@@ -40,6 +41,9 @@ def row(concept, question) -> dict[str, str]:
         "answer": " | ".join(correct_answers(question)),
         "tags": "; ".join(concept.tags),
         "claim": question.claim or "",
+        "objectives": "; ".join(question.objective),
+        "level": question.level or "",
+        "difficulty": question.difficulty or "",
         "misconceptions": "; ".join(o.misconception for o in options if o.misconception),
         "variant": str(which.index) if which else "",
         "variants": str(which.count) if which else "",

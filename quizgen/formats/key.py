@@ -62,6 +62,19 @@ def variant_note(question) -> str:
     return ""
 
 
+def classification(question) -> str:
+    """What the line under a question's title says of its level and difficulty (' · level: apply ·
+    difficulty: hard'); nothing for a question that gives neither."""
+    parts = [f"level: {question.level}" if question.level else "",
+             f"difficulty: {question.difficulty}" if question.difficulty else ""]
+    return "".join(f" · {part}" for part in parts if part)
+
+
+def assessed_objectives(concept: Concept, question) -> list:
+    """The objectives of ``concept`` that ``question`` names in objective=, in the order it names them."""
+    return [objective for objective_id in question.objective if (objective := concept.objective(objective_id))]
+
+
 def measured_seeds(question) -> tuple[int, ...]:
     """The seeds a lab measured a generated question's answers on (quizgen.variants.measured), the key's
     columns beside each variant's answer; none for an answer a formula gives."""
@@ -121,7 +134,8 @@ def _env():
     )
     env.globals.update(option_letter=option_letter, answer_letters=answer_letters, key_answer=key_answer,
                        right_options=right_options, measured_seeds=measured_seeds,
-                       variant_note=variant_note)
+                       variant_note=variant_note, classification=classification,
+                       assessed_objectives=assessed_objectives)
     return env
 
 

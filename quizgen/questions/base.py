@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, get_args
 
 from markdown_it.token import Token
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from quizgen.errors import DiagnosticList
 
@@ -22,6 +22,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# Bloom's revised taxonomy (Anderson & Krathwohl, 2001), lowest to highest, and a question's difficulty.
+LEVELS = ("remember", "understand", "apply", "analyze", "evaluate", "create")
+DIFFICULTIES = ("easy", "medium", "hard")
+Level = Literal[LEVELS]
+Difficulty = Literal[DIFFICULTIES]
+
+
 class QuestionAttrs(Strict):
     """The attribute line above a question's heading: ``{#id type=... points=...}``."""
 
@@ -29,6 +36,17 @@ class QuestionAttrs(Strict):
     type: str
     points: float = Field(1, gt=0, description="Points the question is worth.")
     claim: Slug | None = Field(None, description="The lab claim that backs the answer.")
+    objective: tuple[Slug, ...] = Field((), description="The id(s) of the concept's learning objectives the question "
+                                        "assesses, comma-separated: objective=explain-init,diagnose-forgetting.")
+    level: Level | None = Field(None, description="The cognitive level it asks for (Bloom's revised taxonomy).")
+    difficulty: Difficulty | None = Field(None, description="How hard it is for the learners it is written for.")
+
+    @field_validator("objective", mode="before")
+    @classmethod
+    def _objective_list(cls, value):
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(","))
+        return value
 
 
 class Variant(Strict):
