@@ -14,6 +14,10 @@ followed by its values, its idnumber ``concept#question/v<index>``), under a ``$
 (the category the Moodle XML export gives it), then the file switches back to the concept's category: a
 Moodle quiz draws "a random question" from that category.
 
+A multi question's option weights are the Moodle XML export's fractions (``~%50%``, ``~%-100%``: the
+course's partial-credit rule in Moodle's listed values); a short question lists the forms of its answers
+the course's rule accepts (Moodle matches each literally, ignoring case).
+
 What GIFT cannot say, the export says as warnings at the question's path:line (``write`` returns
 them): GIFT has no syntax for points, so Moodle imports every question worth 1; it cannot carry files,
 so an image the question shows does not arrive. GIFT has no field for grader-only text either, so a
@@ -28,7 +32,7 @@ from pathlib import Path
 
 from quizgen.errors import Diagnostic
 from quizgen.formats.common import html, inline_html, variant_id, variant_title, variants
-from quizgen.formats.moodle import category_path, concept_tags, fraction
+from quizgen.formats.moodle import category_path, concept_tags, fraction, fraction_warnings, shortanswer_answers
 from quizgen.formats.notation import number
 from quizgen.markdown import images_of
 from quizgen.questions import for_type
@@ -93,7 +97,7 @@ def numerical(head: str, question, general: str, rich: Texts) -> str:
 
 
 def short_answer(head: str, question, general: str, rich: Texts) -> str:
-    answers = " ".join(f"={escape(answer)}" for answer in question.accepted)
+    answers = " ".join(f"={escape(answer)}" for answer in shortanswer_answers(question))
     return f"{head}{{{answers}{general}}}"
 
 
@@ -160,4 +164,4 @@ def write(course, results, out_dir: Path) -> list[Diagnostic]:
             if question.variants and following and not following[0].variants:
                 chunks.append(f"$CATEGORY: {category_path(course.title, concept)}")
     (out_dir / "questions.gift.txt").write_text("\n\n".join(chunks) + "\n", encoding="utf-8")
-    return list(dict.fromkeys(warnings))  # a pool's variants lose the same things: said once
+    return list(dict.fromkeys(warnings + fraction_warnings(course)))  # a pool's variants lose the same: said once

@@ -16,10 +16,15 @@ as questions (each named by its title and values, its idnumber ``concept#questio
 switches back to the concept's category for the next question: a quiz takes "a random question" from that
 category (docs/exports.md says how), so each attempt draws one variant.
 
-Multi-answer scoring is Moodle's native partial credit: each right option +100/R %, each wrong one
--100/R % (Moodle floors the total at 0), the same rule as the course model. Moodle's standard
-multichoice cannot say "all or nothing"; such questions get -100 % per wrong option, which is the
-closest it has (noted in docs/exports.md).
+Multi-answer scoring is Moodle's multichoice with option fractions, the course's own rule
+(quizgen.questions.multi.option_fractions): each right option +100/R %, each wrong one -100/W %, the sum
+floored at 0 by Moodle (qtype_multichoice_multi_question::grade_response). Moodle's import refuses a
+fraction outside its fixed list (question_bank::fraction_options_full: ±100, 90, 83.33333, 80, 75, 70,
+66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667, 14.28571, 12.5, 11.11111, 10, 5 %; match_grade_options
+with "error if grade not listed"), which holds 1/n for n up to 10; past 10 right or wrong options the
+fractions are rounded up to listed ones (all the right options still earn 100 %, every option still 0) and
+the export warns. Moodle's standard multichoice cannot say "all or nothing"; such questions get -100 % per
+wrong option, which is the closest it has (noted in docs/exports.md).
 """
 
 from __future__ import annotations
@@ -66,14 +71,65 @@ def percent(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def fraction(question, option) -> str:
-    """An option's share of a multichoice question's grade (GIFT writes the same)."""
+# Moodle's grade options (question_bank::ensure_fraction_options_initialised), as fractions of the grade.
+MOODLE_FRACTIONS = (1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25, 0.2,
+                    0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05)
+
+
+def listed_at_least(share: float) -> float:
+    """The smallest of Moodle's grade options that is at least ``share`` (within Moodle's 1e-5 match)."""
+    return min((value for value in MOODLE_FRACTIONS if value >= share - 1e-5), default=1.0)
+
+
+def multichoice_fractions(question) -> list[float]:
+    """Each option's fraction of the grade in a Moodle multichoice (single: 1 for the right one), from the
+    course's rule, each one of Moodle's listed values: +1/R and -1/W where listed, else the right share
+    rounded up to a listed value r and the wrong share to one at least R x r / W, so that all the right
+    options still earn everything and every option nothing."""
     if moodle_item(question).single:
-        return "100" if option.correct else "0"
-    right = sum(o.correct for o in question.options)
-    if option.correct:
-        return percent(100 / right)
-    return "-100" if question.scoring == "all-or-nothing" else percent(-100 / right)
+        return [1.0 if option.correct else 0.0 for option in question.options]
+    right = sum(option.correct for option in question.options)
+    wrong = len(question.options) - right
+    right_share = listed_at_least(1 / right)
+    if question.scoring == "all-or-nothing":
+        wrong_share = 1.0
+    else:
+        wrong_share = listed_at_least(right * right_share / wrong) if wrong else 1.0
+    return [right_share if option.correct else -wrong_share for option in question.options]
+
+
+def inexact_fractions(question) -> bool:
+    """Whether Moodle's listed fractions cannot hold the course's rule for this multi question exactly."""
+    if moodle_item(question).single or question.scoring == "all-or-nothing":
+        return False
+    return any(abs(listed - exact) > 1e-5 for listed, exact in zip(multichoice_fractions(question),
+                                                                     question.option_fractions()))
+
+
+def fraction(question, option) -> str:
+    """An option's share of a multichoice question's grade, in percent (GIFT writes the same)."""
+    index = next(i for i, candidate in enumerate(question.options) if candidate is option)
+    return percent(100 * multichoice_fractions(question)[index])
+
+
+def fraction_warnings(course) -> list:
+    """A warning at each multi question whose Moodle fractions are rounded (more than 10 right or wrong
+    options): its partial credit in Moodle differs from the course's."""
+    from quizgen.errors import Diagnostic
+    from quizgen.formats.common import variants
+
+    return [Diagnostic(concept.path, question.line, "Moodle's listed grade fractions cannot hold 1/R and -1/W "
+                       f"for {len(question.options)} options: its partial credit in Moodle is rounded (all the "
+                       "right options still earn full marks, every option none)", "warning")
+            for concept, question in course.questions
+            if question.type == "multi" and any(inexact_fractions(v) for v in variants(question))]
+
+
+def shortanswer_answers(question) -> list[str]:
+    """A short question's answers as Moodle's shortanswer needs them: it matches an answer literally but for
+    case and the response's ends (qtype_shortanswer_question::compare_string_with_wildcard), so the forms
+    the course's rule accepts (short.literal_forms), each "*" escaped (a bare one is Moodle's wildcard)."""
+    return [form.replace("*", "\\*") for form in question.literal_forms()]
 
 
 def category_path(course_title: str, concept, question=None) -> str:
@@ -231,6 +287,7 @@ def write(course, results, out_dir: Path) -> list:
     tags = concept_tags(course)
     xml = _environment().get_template("quiz.xml").render(
         categories=categories, moodle_item=moodle_item, fraction=fraction, rubric=rubric,
+        shortanswer_answers=shortanswer_answers,
         texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept: tags[concept.id],
         category_path=lambda concept, question=None: category_path(course.title, concept, question),
         pool_info=pool_info,
@@ -238,4 +295,4 @@ def write(course, results, out_dir: Path) -> list:
         shuffles=lambda concept: course.quiz_settings(concept).shuffle_answers)
     (out_dir / "questions.xml").write_text(xml, encoding="utf-8")
     return [warning for concept, question in course.questions if question.variants
-            for warning in unequal_points(concept, question, "a Moodle quiz's random question")]
+            for warning in unequal_points(concept, question, "a Moodle quiz's random question")] + fraction_warnings(course)

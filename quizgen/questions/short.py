@@ -33,7 +33,7 @@ NAME = "short"
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"  # hyphen-minus, hyphens, dashes, minus sign
 BRACKETS = "()[]{}"
 PUNCTUATION = ";:!?\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb"  # with . and , (kept between digits)
-_SEPARATORS = re.compile("[" + re.escape(DASHES + BRACKETS + PUNCTUATION) + "]|(?<!\\d)[.,]|[.,](?!\\d)")
+_SEPARATORS = re.compile("[" + re.escape(DASHES + BRACKETS + PUNCTUATION) + "]|(?<![0-9])[.,]|[.,](?![0-9])")
 _GLOSS = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
 
 

@@ -19,6 +19,7 @@ import lxml.html
 from lxml import etree
 
 from quizgen.formats.common import inline_html, stable_id, variant_id, variants
+from quizgen.questions.short import literal_forms
 from paths import ROOT
 
 QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
@@ -65,7 +66,9 @@ def same(found: dict, wanted: dict) -> list[str]:
             ok = got is not None and got[0] == "number" and all(math.isclose(a, b, abs_tol=1e-9)
                                                                  for a, b in zip(got[1:], answer[1:]))
         else:
-            ok = got == answer
+            # A short question in an LMS that matches answers literally (Canvas, Moodle, GIFT) lists the
+            # forms of its answers the course's rule accepts (quizgen.questions.short.literal_forms).
+            ok = got == answer or got == tuple(sorted(literal_forms(answer)))
         if not ok:
             problems.append(f"{key}: expected {answer!r}, found {got!r}")
     return problems
@@ -136,8 +139,8 @@ def moodle(xml_path: Path) -> dict:
             found[key] = (right[0].findtext("text").capitalize(),)
         elif kind == "numerical":
             found[key] = ("number", float(right[0].findtext("text")), float(right[0].findtext("tolerance")))
-        elif kind == "shortanswer":
-            found[key] = tuple(sorted(a.findtext("text") for a in right))
+        elif kind == "shortanswer":  # "\*" is a literal "*" (a bare one is Moodle's wildcard)
+            found[key] = tuple(sorted(a.findtext("text").replace("\\*", "*") for a in right))
     return found
 
 
@@ -167,7 +170,7 @@ def gift(path: Path, course) -> dict:
             choice = choice[0]["text"] if isinstance(choice, list) else choice
             found[key] = ("number", float(choice["number"]), float(choice.get("range", 0)))
         elif kind == "Short":
-            found[key] = tuple(sorted(c["text"]["text"] for c in question["choices"]))
+            found[key] = tuple(sorted(c["text"]["text"].replace("\\*", "*") for c in question["choices"]))
     return found
 
 

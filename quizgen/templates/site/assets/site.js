@@ -277,8 +277,25 @@
     verdict.textContent = message;
   }
 
+  // The short-answer rule of the course model (quizgen/questions/short.py: normalize_answer and
+  // answer_matches): NFKC, lower case, hyphens, dashes, brackets and sentence punctuation read as spaces
+  // (a "." or "," between two digits kept), white space runs as one space; "X (Y)" also matches when X and
+  // every Y are accepted on their own.
+  var SEPARATORS = /[\-\u2010-\u2015\u2212()\[\]{};:!?"'`\u2018\u2019\u201c\u201d\u00ab\u00bb]|(?<![0-9])[.,]|[.,](?![0-9])/g;
+  var GLOSS = /[(\[]([^()\[\]]*)[)\]]/g;
+
   function normalize(text) {
-    return text.replace(/\s+/g, " ").trim().toLowerCase();
+    return text.normalize("NFKC").toLowerCase().replace(SEPARATORS, " ").replace(/\s+/g, " ").trim();
+  }
+
+  function answerMatches(response, accepted) {
+    var keys = accepted.map(normalize).filter(function (key) { return key !== ""; });
+    if (keys.indexOf(normalize(response)) >= 0) { return true; }
+    var glosses = [], match;
+    GLOSS.lastIndex = 0;
+    while ((match = GLOSS.exec(response)) !== null) { glosses.push(match[1]); }
+    if (!glosses.length || keys.indexOf(normalize(response.replace(GLOSS, " "))) < 0) { return false; }
+    return glosses.every(function (gloss) { return keys.indexOf(normalize(gloss)) >= 0; });
   }
 
   function parseNumber(text, unit) {
@@ -363,8 +380,7 @@
     short: function (form, points) {
       var input = form.querySelector("input");
       if (input.value.trim() === "") { setVerdict(form, "", "Write an answer first."); return null; }
-      var accepted = JSON.parse(form.getAttribute("data-accepted")).map(normalize);
-      var isRight = accepted.indexOf(normalize(input.value)) >= 0;
+      var isRight = answerMatches(input.value, JSON.parse(form.getAttribute("data-accepted")));
       setVerdict(form, isRight ? "right" : "wrong", isRight
         ? "Correct. " + ofPoints(points, points) + "."
         : "Not one of the accepted answers. Try again, or open the answer.");
