@@ -22,8 +22,10 @@ floored at 0 by Moodle (qtype_multichoice_multi_question::grade_response). Moodl
 fraction outside its fixed list (question_bank::fraction_options_full: ±100, 90, 83.33333, 80, 75, 70,
 66.66667, 60, 50, 40, 33.33333, 30, 25, 20, 16.66667, 14.28571, 12.5, 11.11111, 10, 5 %; match_grade_options
 with "error if grade not listed"), which holds 1/n for n up to 10; past 10 right or wrong options the
-fractions are rounded up to listed ones (all the right options still earn 100 %, every option still 0) and
-the export warns. Moodle's standard multichoice cannot say "all or nothing"; such questions get -100 % per
+shares are uneven listed values that still add up to 100 % (listed_shares) and the export warns. Listed
+values have 7 decimals: three options of 33.33333 % add up to 99.99999 %, which Moodle grades as right
+(question_state::graded_state_for_fraction: above 0.999999), and the 0.0000001 left by ticking every
+option is graded wrong (below 0.000001) and shows as 0. Moodle's standard multichoice cannot say "all or nothing"; such questions get -100 % per
 wrong option, which is the closest it has (noted in docs/exports.md).
 """
 
@@ -76,30 +78,40 @@ MOODLE_FRACTIONS = (1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.
                     0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05)
 
 
-def listed_at_least(share: float) -> float:
-    """The smallest of Moodle's grade options that is at least ``share`` (within Moodle's 1e-5 match)."""
-    return min((value for value in MOODLE_FRACTIONS if value >= share - 1e-5), default=1.0)
+def listed_shares(count: int) -> list[float]:
+    """``count`` of Moodle's grade options that add up to 1 as Moodle checks it (a multiple-answer question's
+    positive fractions must round to 100 %, qtype_multichoice::save_question_options): 1/count where Moodle
+    lists it (count up to 10, and 20), else tenths and twentieths (count up to 20), else twentieths, which
+    add up to more than 1 (the export warns)."""
+    share = 1 / count
+    listed = next((value for value in MOODLE_FRACTIONS if abs(value - share) < 1e-5), None)
+    if listed is not None:
+        return [listed] * count
+    if count <= 20:
+        tenths = 20 - count  # tenths x 0.1 + (count - tenths) x 0.05 = 1
+        return [0.1] * tenths + [0.05] * (count - tenths)
+    return [0.05] * count
 
 
 def multichoice_fractions(question) -> list[float]:
-    """Each option's fraction of the grade in a Moodle multichoice (single: 1 for the right one), from the
-    course's rule, each one of Moodle's listed values: +1/R and -1/W where listed, else the right share
-    rounded up to a listed value r and the wrong share to one at least R x r / W, so that all the right
-    options still earn everything and every option nothing."""
+    """Each option's fraction of the grade in a Moodle multichoice (single: 1 for the right one): the
+    course's rule, +1/R per right option and -1/W per wrong one, in Moodle's listed values (listed_shares:
+    exact up to 10 right and 10 wrong options; past that uneven shares that still add up to 1, so that all
+    the right options earn everything and every option nothing). All-or-nothing: -1 per wrong option."""
     if moodle_item(question).single:
         return [1.0 if option.correct else 0.0 for option in question.options]
-    right = sum(option.correct for option in question.options)
-    wrong = len(question.options) - right
-    right_share = listed_at_least(1 / right)
-    if question.scoring == "all-or-nothing":
-        wrong_share = 1.0
+    right = iter(listed_shares(sum(option.correct for option in question.options)))
+    wrong_count = sum(not option.correct for option in question.options)
+    if question.scoring == "all-or-nothing" or not wrong_count:
+        wrong = iter([1.0] * wrong_count)
     else:
-        wrong_share = listed_at_least(right * right_share / wrong) if wrong else 1.0
-    return [right_share if option.correct else -wrong_share for option in question.options]
+        wrong = iter(listed_shares(wrong_count))
+    return [next(right) if option.correct else -next(wrong) for option in question.options]
 
 
 def inexact_fractions(question) -> bool:
-    """Whether Moodle's listed fractions cannot hold the course's rule for this multi question exactly."""
+    """Whether Moodle's listed fractions cannot hold the course's rule for this multi question (more than
+    10 right or wrong options): its partial credit in Moodle differs (1e-5 is Moodle's own match)."""
     if moodle_item(question).single or question.scoring == "all-or-nothing":
         return False
     return any(abs(listed - exact) > 1e-5 for listed, exact in zip(multichoice_fractions(question),
@@ -119,8 +131,9 @@ def fraction_warnings(course) -> list:
     from quizgen.formats.common import variants
 
     return [Diagnostic(concept.path, question.line, "Moodle's listed grade fractions cannot hold 1/R and -1/W "
-                       f"for {len(question.options)} options: its partial credit in Moodle is rounded (all the "
-                       "right options still earn full marks, every option none)", "warning")
+                       f"for {len(question.options)} options: in Moodle (XML and GIFT) its options get uneven shares "
+                       "of the partial credit (all the right options still earn full marks, every option none; past 20 "
+                       "right or wrong options not even that)", "warning")
             for concept, question in course.questions
             if question.type == "multi" and any(inexact_fractions(v) for v in variants(question))]
 
