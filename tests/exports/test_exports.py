@@ -206,9 +206,10 @@ def test_critique_prompts_carry_the_rubric_and_a_json_schema(exported):
         for criterion in question.rubric:
             assert " ".join(criterion.full.split()).replace("|", "\\|") in grader
         assert "{{ANSWER}}" in grader and question.exemplar in grader
+        keys = list(schema["properties"]["criteria"]["properties"])
         good = {"question": f"{concept.id}#{question.id}", "total": question.points, "feedback": "ok",
-                "criteria": [{"criterion": c.name, "level": "full", "score": c.points, "justification": "x"}
-                             for c in question.rubric]}
+                "criteria": {key: {"level": "full", "score": c.points, "justification": "x"}
+                             for key, c in zip(keys, question.rubric)}}
         assert not list(jsonschema.Draft202012Validator(schema).iter_errors(good))
         assert list(jsonschema.Draft202012Validator(schema).iter_errors(good | {"total": question.points + 1}))
         learner = (folder / "learner.md").read_text(encoding="utf-8")
