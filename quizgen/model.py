@@ -44,6 +44,10 @@ class Objective(Strict):
     line: int = Field(0, description="Its line in the concept's file (the loader fills it in).")
 
 
+# What an author writes for one objective (the JSON Schema shows this, not Objective's own fields).
+ObjectiveEntry = NonEmpty | Annotated[dict[Slug, NonEmpty], Field(min_length=1, max_length=1)]
+
+
 def objective_data(value, position: int):
     """One entry of ``objectives:`` as written, as Objective's fields: ``- explain-init: Explain …`` (a mapping
     of one id to its text), or a plain string, whose id is its position in the list (``1``, ``2`` …)."""
@@ -71,7 +75,7 @@ class FrontMatter(Strict):
     difficulty: Literal["introductory", "intermediate", "advanced"] | None = None
     quiz: QuizSettings | None = Field(None, description="This concept's quiz settings, over the course's.")
 
-    @field_validator("objectives", mode="before")
+    @field_validator("objectives", mode="before", json_schema_input_type=list[ObjectiveEntry])
     @classmethod
     def _objectives(cls, value):
         if not isinstance(value, (list, tuple)):

@@ -41,7 +41,7 @@ class QuestionAttrs(Strict):
     level: Level | None = Field(None, description="The cognitive level it asks for (Bloom's revised taxonomy).")
     difficulty: Difficulty | None = Field(None, description="How hard it is for the learners it is written for.")
 
-    @field_validator("objective", mode="before")
+    @field_validator("objective", mode="before", json_schema_input_type=str | tuple[Slug, ...])
     @classmethod
     def _objective_list(cls, value):
         if isinstance(value, str):

@@ -62,9 +62,10 @@ def text(element) -> str:
 def test_index_lists_every_concept_in_learning_order(sites):
     index = parse(sites["content"] / "site" / "index.html")
     links = [a.get("href") for a in select(index, ".concept-list .concept-title")]
-    # sft-objective sends the learner to ift-vs-pretraining, which sends them to parameter-initialization.
-    assert links == ["concepts/sft-objective.html", "concepts/ift-vs-pretraining.html",
-                     "concepts/parameter-initialization.html"]
+    # parameter-initialization (forgetting, moderate adjustment) sends the learner to sft-objective, which
+    # sends them to ift-vs-pretraining: nothing uses forgetting or moderate adjustment before it is taught.
+    assert links == ["concepts/parameter-initialization.html", "concepts/sft-objective.html",
+                     "concepts/ift-vs-pretraining.html"]
     course = site_course(ROOT / "content")
     assert len(select(index, ".concept-list > li")) == len(course.concepts)
 
@@ -157,13 +158,17 @@ def test_mathml_is_math_core_a_browser_draws():
 
 def test_navigation_links_related_next_tags_and_neighbours(sites):
     site = sites["content"] / "site"
-    page = parse(site / "concepts" / "ift-vs-pretraining.html")
-    assert select(page, '.pager a[rel="prev"]')[0].get("href") == "sft-objective.html"
-    assert select(page, '.pager a[rel="next"]')[0].get("href") == "parameter-initialization.html"
+    middle = parse(site / "concepts" / "sft-objective.html")
+    assert select(middle, '.pager a[rel="prev"]')[0].get("href") == "parameter-initialization.html"
+    assert select(middle, '.pager a[rel="next"]')[0].get("href") == "ift-vs-pretraining.html"
+    page = parse(site / "concepts" / "parameter-initialization.html")
+    assert select(page, '.pager a[rel="next"]')[0].get("href") == "sft-objective.html"
     see_also = {a.get("href") for a in select(page, ".see-also a")}
-    assert "parameter-initialization.html#q-chatbot-strategy" in see_also  # learn_after a question elsewhere
-    assert "#q-methodology-must-differ" not in see_also  # learn_after one of its own questions: right below
-    assert "sft-objective.html" in see_also  # related
+    # the seed page's Related items: its sibling concepts and three questions of theirs
+    assert {"ift-vs-pretraining.html#q-pretraining-adaptation-relationship",
+            "ift-vs-pretraining.html#q-methodology-must-differ", "sft-objective.html#q-ift-objective"} <= see_also
+    assert "#q-aggressive-risk" not in see_also  # learn_after one of its own questions: right below
+    assert "ift-vs-pretraining.html" in see_also  # related
     for tag in select(page, ".tags a"):
         assert (site / "concepts" / tag.get("href")).resolve().is_file()
 
