@@ -58,8 +58,8 @@ def literal_forms(accepted) -> list[str]:
     ends' white space: Canvas, Moodle) needs to accept what the rule accepts and learners often type: each
     answer with and without a trailing period, with its hyphens and dashes as spaces, and "name (ABBR)" for
     an accepted name whose words' initials are an accepted abbreviation ("maximum likelihood estimation
-    (MLE)", "negative log-likelihood (NLL)"). Each form once (ignoring
-    case), the course's own answers first."""
+    (MLE)", "negative log-likelihood (NLL)"). Each form once (ignoring case), the course's own answers
+    first."""
     forms: dict[str, str] = {}
 
     def add(text: str) -> None:
