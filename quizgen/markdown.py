@@ -9,6 +9,7 @@ Two uses:
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 from html import escape
@@ -278,7 +279,98 @@ def render_markdown(text: str, math: MathStyle = "tex", inline: bool = False,
         if inline:
             return _escape_html(text)
         return f"<p>{_escape_html(text.strip(chr(10)))}</p>\n"
+    skeleton = _skeleton(text, math)
+    if skeleton is not None:
+        parts = _render_skeleton(skeleton[0], math, inline)
+        if parts is not None:  # [html, sentinel index, html, …, html]: each sentinel's digits go back in
+            numbers, filled = skeleton[1], list(parts)
+            filled[1::2] = [numbers[index] for index in parts[1::2]]
+            return "".join(filled)
+    return _parse_and_render(text, math, inline)
+
+
+def _parse_and_render(text: str, math: MathStyle, inline: bool) -> str:
     md = _renderer(math)
     if inline:
         return md.renderInline(text)
     return md.render(text)
+
+
+# --- texts that differ only in their numbers --------------------------------------------------------
+# The variants of a generated question (quizgen.variants) are the same Markdown with other numbers in it:
+# "takes 12 steps of $10^{-3}$" and "takes 13 steps …". Each run of digits that Markdown reads as plain
+# text is replaced by a sentinel made of letters (which CommonMark treats as it treats digits in running
+# text: both are alphanumeric for emphasis, escapes, links and math delimiters), the skeleton is parsed and
+# rendered once, and each variant's digits are put back into its HTML. Kept literal, so part of the
+# skeleton: a run that may be an ordered list's marker (1. or 1) after container markers only), and for
+# MathML styles a run inside $ … $, which the math renderer reads digit by digit. Texts with entities, \r,
+# brackets (link labels must match digit for digit) or the sentinel's letters are rendered directly; so
+# is a skeleton whose rendering does not hold each sentinel exactly once (tests/test_markdown.py checks
+# with hypothesis that every path gives what markdown-it gives).
+_SENTINEL = re.compile(r"qzqz([a-z]{2})")
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+# Digits that may be an ordered list's marker: followed by . or ), after nothing on their line but white
+# space and container markers (a blockquote's >, a list's -, * +, or another ordered marker).
+_LINE_START_DIGITS = re.compile(r"^[ \t>*+\-0-9.)]*[0-9][.)]", re.MULTILINE)
+_LINE_START = re.compile(r"[ \t>*+\-0-9.)]*")  # what may stand before a list marker on its line
+_NO_SKELETON = re.compile(r"qz|&#|\[|\r", re.IGNORECASE)
+_SENTINELS = tuple("qzqz" + first + second for first in "abcdefghijklmnopqrstuvwxyz"
+                   for second in "abcdefghijklmnopqrstuvwxyz")
+
+
+def _skeleton(text: str, math: MathStyle) -> tuple[str, list[str]] | None:
+    """(the text with its plain-text digit runs replaced by sentinels, those runs), or None."""
+    if _NO_SKELETON.search(text):
+        return None
+    parts = _DIGIT_RUNS.split(text)  # [text, digits, text, …, text]
+    if len(parts) == 1:
+        return None
+    if _LINE_START_DIGITS.search(text) is None and (math == "tex" or "$" not in text):
+        numbers = parts[1::2]  # every run is plain text
+        if len(numbers) > len(_SENTINELS):
+            return None
+        parts[1::2] = _SENTINELS[:len(numbers)]
+        return "".join(parts), numbers
+    pieces, numbers, position = [], [], 0
+    dollars = _unescaped_dollars(text) if math != "tex" else []
+    for match in _DIGIT_RUNS.finditer(text):
+        start = match.start()
+        line_start = text.rfind("\n", 0, start) + 1
+        if text[match.end():match.end() + 1] in (".", ")") and _LINE_START.fullmatch(text, line_start, start):
+            continue  # may be a list marker
+        if bisect.bisect(dollars, start) % 2 == 1:  # inside $ … $, as far as can be told
+            continue
+        if len(numbers) == len(_SENTINELS):
+            return None
+        pieces += [text[position:start], _SENTINELS[len(numbers)]]
+        numbers.append(match.group())
+        position = match.end()
+    if not numbers:
+        return None
+    pieces.append(text[position:])
+    return "".join(pieces), numbers
+
+
+def _unescaped_dollars(text: str) -> list[int]:
+    """Where the $ signs not escaped by a backslash are (a guess at math; a wrong guess only makes
+    _render_skeleton refuse the skeleton)."""
+    positions, index = [], text.find("$")
+    while index >= 0:
+        backslashes = index - len(text[:index].rstrip("\\"))
+        if backslashes % 2 == 0:
+            positions.append(index)
+        index = text.find("$", index + 1)
+    return positions
+
+
+@lru_cache(maxsize=4096)
+def _render_skeleton(skeleton: str, math: MathStyle, inline: bool) -> tuple | None:
+    """The skeleton's HTML split at its sentinels (html, index, html, …, html), or None unless it holds
+    each of its sentinels exactly once and in order."""
+    rendered = _parse_and_render(skeleton, math, inline)
+    parts = _SENTINEL.split(rendered)
+    indices = [(ord(letters[0]) - 97) * 26 + ord(letters[1]) - 97 for letters in parts[1::2]]
+    if indices != list(range(len(_SENTINEL.findall(skeleton)))):
+        return None
+    parts[1::2] = indices
+    return tuple(parts)
