@@ -357,15 +357,40 @@ def _with_paths(data: dict, texts: dict[tuple, str]) -> dict:
 
 
 def _distinct_options(section: QuestionSection, question, label: str) -> bool:
+    """Whether the variant's options can be told apart: no two with the same text, and no wrong option
+    whose number is within CLOSE_OPTIONS of a right one's (a learner who rounds along the way could land
+    on either)."""
     seen: dict[str, int] = {}
-    for position, option in enumerate(getattr(question, "options", ()), 1):
+    options = getattr(question, "options", ())
+    for position, option in enumerate(options, 1):
         key = " ".join(option.text.split())
         if key in seen:
             section.error(option.line, f"on {label} options {seen[key]} and {position} are both '{option.text}': "
                           "the variant gives two options the same text")
             return False
         seen[key] = position
+    right = [(position, _option_number(option.text)) for position, option in enumerate(options, 1) if option.correct]
+    for position, option in enumerate(options, 1):
+        value = _option_number(option.text)
+        if option.correct or value is None:
+            continue
+        for right_position, answer in right:
+            if answer is not None and abs(value - answer) <= CLOSE_OPTIONS * abs(answer):
+                section.error(option.line, f"on {label} option {position} ({option.text}) is within "
+                              f"{CLOSE_OPTIONS:.1%} of the right option {right_position} ({options[right_position - 1].text}):"
+                              " a learner who rounds along the way cannot tell them apart")
+                return False
     return True
+
+
+CLOSE_OPTIONS = 0.005  # a wrong option this close (relative) to a right one is no distractor: see _distinct_options
+_NUMBER_OPTION = re.compile(r"\$?\s*([-+−]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*\$?")
+
+
+def _option_number(text: str) -> float | None:
+    """The number an option is, when it is one (``0.25``, ``$-1.5$``), else None."""
+    match = _NUMBER_OPTION.fullmatch(text.strip())
+    return float(match.group(1).replace("−", "-")) if match else None
 
 
 def _first_sentence(error: ValueError) -> str:
