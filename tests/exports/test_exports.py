@@ -214,6 +214,8 @@ def test_critique_prompts_carry_the_rubric_and_a_json_schema(exported):
         assert list(jsonschema.Draft202012Validator(schema).iter_errors(good | {"total": question.points + 1}))
         learner = (folder / "learner.md").read_text(encoding="utf-8")
         assert question.exemplar not in learner and "Full credit" not in learner
+        for criterion in question.rubric:  # the criteria's names would give part of the answer away
+            assert criterion.name not in learner
 
 
 # --- determinism, hostile content, forms ------------------------------------------------------------
