@@ -32,7 +32,9 @@ from pathlib import Path
 
 from quizgen.errors import Diagnostic
 from quizgen.formats.common import html, inline_html, variant_id, variant_title, variants
-from quizgen.formats.moodle import category_path, concept_tags, fraction, fraction_warnings, shortanswer_answers
+from quizgen.formats.moodle import (
+    category_path, concept_tags, fraction, fraction_warnings, question_tags, shortanswer_answers,
+)
 from quizgen.formats.notation import number
 from quizgen.markdown import images_of
 from quizgen.questions import for_type
@@ -157,7 +159,7 @@ def write(course, results, out_dir: Path) -> list[Diagnostic]:
             if question.variants:
                 chunks.append(f"$CATEGORY: {category_path(course.title, concept, question)}")
             for variant in variants(question):
-                text, lost = question_gift(concept, variant, tags[concept.id])
+                text, lost = question_gift(concept, variant, question_tags(tags[concept.id], variant))
                 chunks.append(text)
                 warnings += lost
             following = concept.questions[position + 1:position + 2]

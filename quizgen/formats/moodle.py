@@ -201,6 +201,16 @@ def moodle_tags(tags) -> dict[str, str]:
     return chosen
 
 
+def question_tags(concept_tags: list[str], question) -> list[str]:
+    """A question's Moodle tags: its concept's, then its level and difficulty as ``level-apply`` and
+    ``difficulty-hard`` (what the question bank's tag filter can then pick), unless a concept tag has
+    that name already."""
+    taken = {tag.casefold() for tag in concept_tags}
+    own = [f"{name}-{value}" for name, value in (("level", question.level), ("difficulty", question.difficulty))
+           if value and f"{name}-{value}".casefold() not in taken]
+    return [*concept_tags, *own]
+
+
 def concept_tags(course) -> dict[str, list[str]]:
     """{concept id: its tags as Moodle stores them (moodle_tags)}."""
     names = moodle_tags(tag for concept in course.concepts for tag in concept.tags)
@@ -301,7 +311,7 @@ def write(course, results, out_dir: Path) -> list:
     xml = _environment().get_template("quiz.xml").render(
         categories=categories, moodle_item=moodle_item, fraction=fraction, rubric=rubric,
         shortanswer_answers=shortanswer_answers,
-        texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept: tags[concept.id],
+        texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept, question: question_tags(tags[concept.id], question),
         category_path=lambda concept, question=None: category_path(course.title, concept, question),
         pool_info=pool_info,
         # The one quiz setting a Moodle question carries; the others belong to the quiz, not the bank.

@@ -233,11 +233,15 @@ def test_gift_carries_idnumbers_and_tags_as_moodles_reader_takes_them(exported, 
     found = readers.moodle_gift_ids_and_tags(export / "gift" / "questions.gift.txt")
     questions = moodle_questions(export)
     assert [idnumber for idnumber, _ in found] == [variant_id(c, q) for c, q in readers.all_variants(course)]
-    for (idnumber, tags), (concept, _) in zip(found, readers.all_variants(course)):
+    for (idnumber, tags), (concept, question) in zip(found, readers.all_variants(course)):
         xml_tags = [t.findtext("text") for t in questions[idnumber].iter("tag")]
         assert tags == xml_tags  # the same tags in both Moodle exports …
         assert tags == [readers.param_tag(tag) for tag in tags]  # … stored by Moodle as written
-        assert len(tags) == len({readers.param_tag(tag).casefold() for tag in concept.tags} - {""})
+        # the concept's tags, then the question's level and difficulty, which the question bank filters by
+        own = [f"{name}-{value}" for name, value in (("level", question.level), ("difficulty", question.difficulty))
+               if value]
+        assert tags[len(tags) - len(own):] == own
+        assert len(tags) - len(own) == len({readers.param_tag(tag).casefold() for tag in concept.tags} - {""})
 
 
 def test_tags_are_cleaned_and_shortened_as_moodle_needs_without_merging(exported):
