@@ -8,7 +8,8 @@ Targets (issue 4): canvas at least 2x faster than text2qti (median ratio); all f
 (PyPI) gets the same questions written in its own syntax; it writes one quiz, quizgen writes a
 quiz per concept plus one for the course, so quizgen does more work in this comparison.
 quizgen runs "cold" (parse cache off, every file parsed) and "warm" (cache filled by an earlier run,
-no file changed): the ratio is given for both; the targets are judged on cold runs.
+no file changed): the ratio is given for both; the targets are judged on cold runs. Both tools start
+with their bytecode compiled, as pip installs them (record.compile_bytecode).
 Writes benchmarks/out/export_speed.json; text2qti is pinned in the `bench` extra (pip install -e '.[bench]').
 """
 
