@@ -291,7 +291,7 @@ def forged_cell_events(context: Context) -> dict:
         "while time.monotonic() - started < 30:",
         "    forge(*EVENTS)",
         "    time.sleep(0.5)",
-    ), "ANSWERS['moderate-means-frozen'] = False")
+    ), "ANSWERS['what-moderate-means'] = 'C'")
 
 
 def expect_cell_timeout_despite_forged_events(record, out, context):
@@ -299,7 +299,7 @@ def expect_cell_timeout_despite_forged_events(record, out, context):
     bound = context.limit("cell_timeout", 8) + context.limit("grace", 5) + 15
     assert record["timings"]["sandbox_s"] < bound, record["timings"]
     assert subs.earned(record, "question:aggressive-risk") == 1
-    assert subs.earned(record, "question:moderate-means-frozen") == 0  # the cell after never ran
+    assert subs.earned(record, "question:what-moderate-means") == 0  # the cell after never ran
 
 
 def forged_environment_error(context: Context) -> dict:

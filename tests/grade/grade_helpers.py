@@ -43,7 +43,12 @@ REFERENCE_METRICS = {
 
 def plan(lab: str = LAB, quick: bool = True, learner: str | None = None):
     """The lab's notebook plan; with ``learner``, the one their personal notebook has (their variants)."""
-    course = load_course(CONTENT)
+    # The answers the labs measure, as the grader keys them: from the made-up reference runs below (a
+    # question whose metric they lack is left out, here as by the grader).
+    from quizgen.build import with_measured_answers
+
+    course = with_measured_answers(load_course(CONTENT), {lab: {"metrics": metrics}
+                                                          for lab, metrics in REFERENCE_METRICS.items()})[0]
     if learner:
         from quizgen.variants import course_for_learner
 
@@ -192,11 +197,11 @@ def disk_search(known_paths: list[str]) -> dict:
 
 
 def sleeps_forever() -> dict:
-    return tiny(FIRST_CHOICE, "import time\ntime.sleep(10**6)", "ANSWERS['moderate-means-frozen'] = False")
+    return tiny(FIRST_CHOICE, "import time\ntime.sleep(10**6)", "ANSWERS['what-moderate-means'] = 'C'")
 
 
 def allocates_8_gib() -> dict:
-    return tiny(FIRST_CHOICE, "hoard = bytearray(8 * 2**30)\nhoard[-1] = 1", "ANSWERS['moderate-means-frozen'] = False")
+    return tiny(FIRST_CHOICE, "hoard = bytearray(8 * 2**30)\nhoard[-1] = 1", "ANSWERS['what-moderate-means'] = 'C'")
 
 
 def opens_network(port: int) -> dict:

@@ -230,7 +230,7 @@ def test_timeouts_and_memory_limits_keep_the_answers_given_before(hostile_batch)
     records = hostile_batch[1]
     for name in ("sleeps-forever", "allocates-8-gib"):
         assert subs.earned(records[name], "question:aggressive-risk") == 1, name
-        assert subs.earned(records[name], "question:moderate-means-frozen") == (0 if name == "sleeps-forever" else 1)
+        assert subs.earned(records[name], "question:what-moderate-means") == (0 if name == "sleeps-forever" else 1)
     assert records["sleeps-forever"]["message"] == "a cell ran longer than 8 s"
 
 
