@@ -59,20 +59,32 @@ def stacked(first, second, pad_id: int):
     return tuple(torch.cat(pair) for pair in zip(widened(first), widened(second)))
 
 
-def masked_nll(model, input_ids, labels, position_ids=None):
-    """Mean of −log Pr(token | prefix) over the positions whose label is not -100."""
+def masked_nll(model, input_ids, labels, position_ids=None, label_smoothing: float = 0.0):
+    """Mean of −log Pr(token | prefix) over the positions whose label is not -100.
+
+    With ``label_smoothing`` ε, also the objective that smoothed targets give, (1−ε)·NLL + ε·(mean over the
+    vocabulary of −log Pr): returned as (nll, objective), so that what a run records stays the plain NLL.
+    """
     import torch.nn.functional as F
 
     logits = model(input_ids=input_ids, position_ids=position_ids, use_cache=False).logits
-    return F.cross_entropy(
-        logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels[:, 1:].reshape(-1), ignore_index=-100
-    )
+    flat_logits, flat_labels = logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels[:, 1:].reshape(-1)
+    if not label_smoothing:
+        return F.cross_entropy(flat_logits, flat_labels, ignore_index=-100)
+    targets = flat_labels != -100
+    logprobs = F.log_softmax(flat_logits[targets], dim=-1)
+    nll = -logprobs.gather(-1, flat_labels[targets].unsqueeze(-1)).mean()
+    uniform = -logprobs.mean()
+    return nll, (1 - label_smoothing) * nll + label_smoothing * uniform
 
 
-def lr_at(step: int, steps: int, lr: float, warmup_steps: int, min_lr_ratio: float) -> float:
-    """Linear warm-up, then cosine decay to min_lr_ratio·lr."""
+def lr_at(step: int, steps: int, lr: float, warmup_steps: int, min_lr_ratio: float, cooldown_steps: int = 0) -> float:
+    """Linear warm-up, then cosine decay to min_lr_ratio·lr; with ``cooldown_steps``, warm-up, a constant
+    rate, and a linear decay to 0 over the last ``cooldown_steps`` steps instead (warm-up-stable-decay)."""
     if step < warmup_steps:
         return lr * (step + 1) / warmup_steps
+    if cooldown_steps:
+        return lr * min(1.0, (steps - step) / cooldown_steps)
     progress = (step - warmup_steps) / max(1, steps - warmup_steps)
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -87,6 +99,8 @@ def train(
     loss_on: str = "response",
     warmup_steps: int = 0,
     min_lr_ratio: float = 0.1,
+    cooldown_steps: int = 0,
+    label_smoothing: float = 0.0,
     weight_decay: float = 0.0,
     grad_clip: float = 1.0,
     seed: int = 0,
@@ -104,7 +118,9 @@ def train(
     loss_on="response" is the SFT objective (prompt masked), "all" is plain language modelling.
     Each step takes `batch_size` sequences, drawn in shuffled epochs decided by `seed`; the learning
     rate warms up linearly for `warmup_steps`, then follows a cosine down to min_lr_ratio·lr
-    (min_lr_ratio=1 keeps it constant). `snapshot_steps` keeps a copy of the weights after those steps.
+    (min_lr_ratio=1 keeps it constant); `cooldown_steps` makes it constant instead, then decaying linearly
+    to 0 over the last `cooldown_steps` steps. `label_smoothing` ε trains on targets smoothed towards the
+    uniform distribution (the recorded losses stay the plain −log Pr). `snapshot_steps` keeps a copy of the weights after those steps.
 
     Only parameters that require a gradient are trained (LoRA freezes the rest). `penalty(model)`, when
     given, is added to the loss (L2-SP's pull towards θ̂); the recorded losses are the mean −log Pr alone.
@@ -139,9 +155,13 @@ def train(
         input_ids, labels, position_ids = (t.to(device) for t in rows)
 
         for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, steps, lr, warmup_steps, min_lr_ratio)
-        loss = masked_nll(model, input_ids, labels, position_ids)
-        objective = loss if penalty is None else loss + penalty(model)
+            group["lr"] = lr_at(step, steps, lr, warmup_steps, min_lr_ratio, cooldown_steps)
+        if label_smoothing:
+            loss, objective = masked_nll(model, input_ids, labels, position_ids, label_smoothing)
+        else:
+            loss = objective = masked_nll(model, input_ids, labels, position_ids)
+        if penalty is not None:
+            objective = objective + penalty(model)
         optimizer.zero_grad(set_to_none=True)
         objective.backward()
         if grad_clip:

@@ -120,6 +120,32 @@ def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert lr_at(55, 100, 1.0, 10, 1.0) == 1.0  # min_lr_ratio 1: constant after warm-up
 
 
+def test_cooldown_holds_the_rate_then_decays_linearly_to_zero():
+    assert lr_at(0, 100, 1.0, 10, 0.1, cooldown_steps=20) == pytest.approx(0.1)  # warm-up as before
+    assert lr_at(79, 100, 1.0, 10, 0.1, cooldown_steps=20) == 1.0  # constant until the last 20 steps
+    assert lr_at(90, 100, 1.0, 10, 0.1, cooldown_steps=20) == pytest.approx(0.5)
+    assert lr_at(99, 100, 1.0, 10, 0.1, cooldown_steps=20) == pytest.approx(0.05)
+
+
+def test_label_smoothing_is_torch_s_and_the_recorded_loss_stays_the_plain_nll(tiny_gpt2, lab_data, tokenizer):
+    import torch.nn.functional as F
+
+    from quizgen.lab.data import packed
+
+    input_ids, labels, positions = packed(lab_data.finetune_train[:8], tokenizer.pad_token_id, "response")
+    with torch.no_grad():
+        nll, objective = masked_nll(tiny_gpt2, input_ids, labels, positions, label_smoothing=0.15)
+        logits = tiny_gpt2(input_ids=input_ids, position_ids=positions, use_cache=False).logits
+        flat = logits[:, :-1].reshape(-1, logits.size(-1)).float(), labels[:, 1:].reshape(-1)
+        assert nll.item() == pytest.approx(masked_nll(tiny_gpt2, input_ids, labels, positions).item(), abs=1e-6)
+        assert objective.item() == pytest.approx(
+            F.cross_entropy(*flat, ignore_index=-100, label_smoothing=0.15).item(), abs=1e-5)
+    # One step at learning rate 0 on exactly these 8 pairs (in some order): what it records is their NLL.
+    run = train(tiny_gpt2, lab_data.finetune_train[:8], steps=1, lr=0.0, batch_size=8, label_smoothing=0.15,
+                pad_id=tokenizer.pad_token_id)
+    assert run.losses[0] == pytest.approx(nll.item(), rel=1e-4)  # packed in another order: float rounding
+
+
 def test_unknown_loss_mask_is_refused(tokenizer):
     pair = encode(tokenizer, [TextExample("the sky", "blue")])[0]
     with pytest.raises(ValueError, match="loss_on"):
