@@ -105,7 +105,14 @@ def test_wide_display_math_scrolls_in_a_focusable_region_at_390px(browser, serve
     expect(box).to_be_focused()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("End")
-    page.wait_for_function("box => box.scrollLeft > 0", arg=box.element_handle())
+    # The browser scrolls a moment later. wait_for_function polls with the page's own script, which does
+    # not run when JavaScript is off, so poll from here (evaluate works either way).
+    handle = box.element_handle()
+    for _ in range(50):
+        if page.evaluate("box => box.scrollLeft", handle) > 0:
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate("box => box.scrollLeft", handle) > 0, "the keyboard did not scroll the equation"
     context.close()
 
 
