@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizgen.errors import Diagnostic
-from quizgen.formats import REGISTRY, get_format, shows_evidence
+from quizgen.formats import REGISTRY, get_format, shows_evidence, warm_up
 from quizgen.forms import make_form
 from quizgen.loader import ParseCache, load_course
 from quizgen.model import Course
@@ -118,7 +118,7 @@ def build(content: Path, out: Path, formats: list[str], results: dict | None = N
     per_learner (the notebooks) also write each learner's own version, their variants of the generated
     questions.
     """
-    course = load_course(content, cache)
+    course = load_course(content, cache, warm_up=lambda: warm_up(formats))
     course, measured = with_measured_answers(course, results)
     if results is None:  # looked up only for formats that show lab evidence
         results = cached_lab_results(course) if shows_evidence(formats) else {}

@@ -13,7 +13,7 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,18 +57,28 @@ class LoadedFile:
 
 
 def load_course(content_dir: str | Path, cache: ParseCache | None = None,
-                labs: Mapping[str, Collection[str]] | None = None) -> Course:
+                labs: Mapping[str, Collection[str]] | None = None,
+                warm_up: Callable[[], object] | None = None) -> Course:
     """Load and validate a content folder; raise ContentError with every problem found.
 
     With a ``cache``, files whose bytes were parsed before are not parsed again (anything with the
     ParseCache methods key, get and put will do). ``labs`` maps each lab a concept may name to its
     claims; by default the course's labs are read (course.yml's `labs`, else the labs shipped with
-    quizgen: see quizgen.lab.runner), only when a concept names one.
+    quizgen: see quizgen.lab.runner), only when a concept names one. ``warm_up`` (imports of what the
+    caller does next) is called while other processes parse, if any do (fork_map's ``meanwhile``).
     """
     content_dir = Path(content_dir)
     diagnostics = DiagnosticList()
     loaded = []
-    for result, file_diagnostics in load_files(concept_files(content_dir), cache):
+
+    def warm_up_all():
+        if labs is None:  # what check_labs imports when a concept names a lab
+            import quizgen.lab.runner
+            import quizgen.notebooks.recipe  # noqa: F401
+        if warm_up is not None:
+            warm_up()
+
+    for result, file_diagnostics in load_files(concept_files(content_dir), cache, warm_up_all):
         diagnostics.items.extend(file_diagnostics)
         if result is not None:
             loaded.append(result)
@@ -111,9 +121,10 @@ def concept_files(content_dir: Path) -> list[Path]:
     )
 
 
-def load_files(paths: list[Path], cache: ParseCache | None = None) -> list[tuple[LoadedFile | None, list]]:
+def load_files(paths: list[Path], cache: ParseCache | None = None,
+               warm_up: Callable[[], object] | None = None) -> list[tuple[LoadedFile | None, list]]:
     """Load each file (from the cache when its bytes are known), parsing the rest on every core for
-    a large course: parsing Markdown is most of the time."""
+    a large course: parsing Markdown is most of the time. ``warm_up``: fork_map's ``meanwhile``."""
     results: dict[Path, tuple] = {}
     keys = {}
     if cache is not None:
@@ -123,7 +134,7 @@ def load_files(paths: list[Path], cache: ParseCache | None = None) -> list[tuple
             if hit is not None:
                 results[path] = hit
     todo = [path for path in paths if path not in results]
-    parsed = fork_map(_load_one, todo, min_work=PARALLEL_MIN_FILES)
+    parsed = fork_map(_load_one, todo, min_work=PARALLEL_MIN_FILES, meanwhile=warm_up)
     for path, result in zip(todo, parsed):
         results[path] = result
         if cache is not None and keys[path] is not None:

@@ -21,6 +21,7 @@ R = TypeVar("R")
 
 MAX_WORKERS = 8
 _task: tuple[Callable, Sequence] | None = None  # what forked workers run, inherited rather than pickled
+_next = None  # for even items: the shared counter of the next item, its lock and the chunk size
 _lock = threading.Lock()  # one fork_map at a time per process: _task is global
 
 
@@ -32,12 +33,18 @@ def cores() -> int:
 
 
 def fork_map(function: Callable[[T], R], items: Iterable[T], *, min_work: float,
-             cost: Callable[[T], float] | None = None, uneven: bool = False) -> list[R]:
+             cost: Callable[[T], float] | None = None, uneven: bool = False,
+             meanwhile: Callable[[], object] | None = None) -> list[R]:
     """[function(item) for item in items], on up to MAX_WORKERS forked processes when there is at
     least ``min_work`` to do: the number of items, or the sum of ``cost(item)`` when a cost is given.
     ``uneven`` items (formats of a build) are handed out one at a time, the costliest first, so that
-    a big one does not start last; even ones are split in stripes, one of them computed here.
-    An exception raised by the function is raised here."""
+    a big one does not start last; even ones are shared out a few at a time, this process taking its
+    part too. An exception raised by the function is raised here.
+
+    ``meanwhile`` (even items only) is called here once the workers have started, before this process
+    takes any item, and not at all when nothing forks: warm-up that only saves time (importing what
+    comes next), done while the workers start instead of after they finish.
+    """
     global _task
     items = list(items)
     workers = min(cores(), MAX_WORKERS, len(items))
@@ -50,22 +57,33 @@ def fork_map(function: Callable[[T], R], items: Iterable[T], *, min_work: float,
         try:
             if uneven:
                 return _costliest_first(items, workers, cost or (lambda item: 1))
-            return _striped(function, items, workers)
+            return _shared(items, workers, meanwhile)
         finally:
             _task = None
 
 
-def _striped(function, items: list, workers: int) -> list:
-    """Uniform items: this process computes every n-th item itself while n-1 forked workers compute
-    the rest, each sending back its results in one message (less forking and pickling than a pool
-    of n workers with this process idle)."""
-    stripes = [range(start, len(items), workers) for start in range(workers)]
-    with ProcessPoolExecutor(workers - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_run_stripe, stripe) for stripe in stripes[1:]]
-        values = [[function(items[index]) for index in stripes[0]]] + [future.result() for future in futures]
+CHUNKS_PER_PROCESS = 8  # even items are taken this many times per process on average
+
+
+def _shared(items: list, workers: int, meanwhile: Callable[[], object] | None) -> list:
+    """Even items: this process and n-1 forked workers take them a chunk at a time from a shared counter
+    until none is left, each worker sending back its results in one message. A worker that starts late
+    or runs slower (after a fork, every page either process writes is copied first) takes fewer, so
+    nobody waits on a fixed share (fixed stripes left this process idle for a third of a 100-file load)."""
+    global _next
+    context = multiprocessing.get_context("fork")
+    _next = (context.RawValue("q", 0), context.Lock(), max(1, len(items) // (workers * CHUNKS_PER_PROCESS)))
+    try:
+        with ProcessPoolExecutor(workers - 1, mp_context=context) as pool:
+            futures = [pool.submit(_run_shared) for _ in range(workers - 1)]
+            if meanwhile is not None:
+                meanwhile()
+            taken = [_run_shared()] + [future.result() for future in futures]
+    finally:
+        _next = None
     results: list = [None] * len(items)
-    for stripe, stripe_values in zip(stripes, values):
-        for index, value in zip(stripe, stripe_values):
+    for indices, values in taken:
+        for index, value in zip(indices, values):
             results[index] = value
     return results
 
@@ -82,9 +100,20 @@ def _costliest_first(items: list, workers: int, cost) -> list:
     return results
 
 
-def _run_stripe(stripe: range) -> list:
+def _run_shared() -> tuple[list[int], list]:
+    """Take chunks of the items from the shared counter until none is left: (their indices, values)."""
     function, items = _task
-    return [function(items[index]) for index in stripe]
+    counter, lock, chunk = _next
+    indices, values = [], []
+    while True:
+        with lock:
+            start = counter.value
+            counter.value = start + chunk
+        if start >= len(items):
+            return indices, values
+        for index in range(start, min(start + chunk, len(items))):
+            indices.append(index)
+            values.append(function(items[index]))
 
 
 def _run(index: int):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -16,10 +17,17 @@ def square_and_pid(number: int) -> tuple[int, int]:
     return number * number, os.getpid()
 
 
+def slow_square_and_pid(number: int) -> tuple[int, int]:
+    """Slow enough that a worker starts before this process has taken every item (they are shared out as
+    they are taken, so a worker that starts late may get none of a fast function's)."""
+    time.sleep(0.005)
+    return square_and_pid(number)
+
+
 @needs_cores
 @pytest.mark.parametrize("uneven", [False, True])
 def test_results_come_back_in_order_and_from_several_processes(uneven):
-    results = fork_map(square_and_pid, range(200), min_work=1, uneven=uneven, cost=lambda n: n % 7 + 1)
+    results = fork_map(slow_square_and_pid, range(200), min_work=1, uneven=uneven, cost=lambda n: n % 7 + 1)
     assert [value for value, _ in results] == [n * n for n in range(200)]
     # It did fork: some results come from another process. (Not "from two processes": with uneven items one
     # worker of the pool can take every tiny item before the other has started.)
@@ -34,7 +42,7 @@ def test_below_min_work_it_runs_here():
 @needs_cores
 def test_cost_decides_the_threshold():
     assert {pid for _, pid in fork_map(square_and_pid, range(4), min_work=100, cost=lambda n: 1)} == {os.getpid()}
-    assert len({pid for _, pid in fork_map(square_and_pid, range(4), min_work=100, cost=lambda n: 50)}) >= 2
+    assert len({pid for _, pid in fork_map(slow_square_and_pid, range(40), min_work=100, cost=lambda n: 50)}) >= 2
 
 
 @needs_cores
@@ -63,3 +71,20 @@ def test_nested_calls_run_serially_inside():
 
     for results in fork_map(inner, range(1, 6), min_work=1):
         assert len({pid for _, pid in results}) == 1
+
+
+@needs_cores
+def test_meanwhile_runs_here_once_and_the_items_are_shared_out():
+    calls = []
+    results = fork_map(slow_square_and_pid, range(100), min_work=1, meanwhile=lambda: calls.append(os.getpid()))
+    assert calls == [os.getpid()]
+    assert [value for value, _ in results] == [n * n for n in range(100)]
+    pids = [pid for _, pid in results]
+    assert os.getpid() in pids and len(set(pids)) == 2  # this process took its part, and so did the worker
+
+
+def test_meanwhile_is_not_called_when_nothing_forks():
+    calls = []
+    assert fork_map(square_and_pid, range(3), min_work=10, meanwhile=lambda: calls.append(1)) == [
+        (n * n, os.getpid()) for n in range(3)]
+    assert calls == []

@@ -53,6 +53,18 @@ def get_format(name: str) -> ModuleType:
     return importlib.import_module(REGISTRY[name].module)
 
 
+def warm_up(chosen: list[str]) -> None:
+    """Import the formats' modules and compile their templates: what a build does first, done while
+    other processes parse the course (load_course's ``warm_up``), and inherited by the processes that
+    then render the formats."""
+    for name in chosen:
+        get_format(name)
+    from quizgen.formats.common import compile_templates
+
+    for name in chosen:
+        compile_templates(name)
+
+
 def names(kind: str | None = None, *, forms: bool = False) -> list[str]:
     """The formats of ``kind`` (all of them when None), only those that support --forms if ``forms``."""
     return [entry.name for entry in DECLARED

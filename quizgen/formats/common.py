@@ -229,6 +229,16 @@ def environment(format_name: str) -> jinja2.Environment:
     return env
 
 
+def compile_templates(format_name: str) -> None:
+    """Compile the format's own templates (its folder, if it has one) into its environment's cache."""
+    folder = TEMPLATES_DIR / format_name
+    if folder.is_dir():
+        env = environment(format_name)
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                env.get_template(path.relative_to(folder).as_posix())
+
+
 def render(format_name: str, template: str, **context) -> str:
     return environment(format_name).get_template(template).render(**context)
 
