@@ -19,10 +19,8 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -58,15 +56,6 @@ def text2qti_source(course) -> str:
     return "\n".join(lines)
 
 
-def timed(command: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command[:3])} … failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    return elapsed
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -94,12 +83,12 @@ def main() -> None:
         cold = os.environ | {"QUIZGEN_NO_CACHE": "1"}
         warm = os.environ | {"XDG_CACHE_HOME": str(work / "cache")}
         canvas = quizgen + ["export", "--format", "canvas", "--content", str(small), "--out", str(work / "o1")]
-        timed(canvas, env=warm)  # fills the parse cache
+        record.timed(canvas, env=warm)  # fills the parse cache
         theirs, ours = [], {"cold": [], "warm": []}
         for _ in range(args.runs):
-            theirs.append(timed([text2qti, "quiz.txt"], env=env, cwd=work / "t2q"))
+            theirs.append(record.timed([text2qti, "quiz.txt"], env=env, cwd=work / "t2q"))
             for kind, quizgen_env in (("cold", cold), ("warm", warm)):
-                ours[kind].append(timed(canvas, env=quizgen_env))
+                ours[kind].append(record.timed(canvas, env=quizgen_env))
         print(f"1,000 questions to Canvas QTI: text2qti median {statistics.median(theirs):.2f} s")
         canvas_figures = figures["canvas_1000_questions"]
         canvas_figures["text2qti_s"] = theirs
@@ -111,9 +100,9 @@ def main() -> None:
             canvas_figures[f"median_ratio_{kind}"] = ratio
 
         everything = quizgen + ["export", "--format", "all", "--content", str(large), "--out", str(work / "o2")]
-        timed(everything, env=warm)
+        record.timed(everything, env=warm)
         for kind, quizgen_env in (("cold", cold), ("warm", warm)):
-            values = [timed(everything, env=quizgen_env) for _ in range(max(3, args.runs // 2))]
+            values = [record.timed(everything, env=quizgen_env) for _ in range(max(3, args.runs // 2))]
             print(f"10,000 questions, all export formats, {kind}: median {statistics.median(values):.2f} s "
                   f"(min {min(values):.2f}, max {max(values):.2f}; target <= 10 s)")
             figures["all_formats_10000_questions"][f"{kind}_s"] = values

@@ -15,6 +15,8 @@ import json
 import os
 import platform
 import subprocess
+import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -66,6 +68,16 @@ def start(name: str, packages: list[str] = ()) -> dict:
     print(f"{name}: commit {header['commit']}, Python {header['python']}, {versions}; "
           f"{header['cpus']} CPUs, load average {header['load_average_before'][0]:.2f}", flush=True)
     return header
+
+
+def timed(command: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
+    """Wall seconds of one run of ``command`` as a fresh process; a failed run ends the benchmark with its output."""
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command[:5])} … failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return elapsed
 
 
 def write(header: dict, figures: dict) -> Path:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -24,15 +22,7 @@ import record  # noqa: E402
 from synthetic_course import write_course  # noqa: E402
 
 CHECK_TARGET_S, EXPORT_TARGET_S = 5.0, 20.0
-
-
-def timed(command: list[str]) -> float:
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=os.environ | {"QUIZGEN_NO_CACHE": "1"})
-    elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(command[2:5])} … failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    return elapsed
+COLD = os.environ | {"QUIZGEN_NO_CACHE": "1"}  # every file parsed, as on a first run
 
 
 def main() -> None:
@@ -49,11 +39,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         course, out = Path(folder) / "course", Path(folder) / "out"
         write_course(course, args.concepts, args.variants)
-        figures["check_s"] = [timed(quizgen + ["check", str(course)]) for _ in range(args.runs)]
+        figures["check_s"] = [record.timed(quizgen + ["check", str(course)], env=COLD) for _ in range(args.runs)]
         median = statistics.median(figures["check_s"])
         print(f"check: median {median:.2f} s (min {min(figures['check_s']):.2f}; target <= {CHECK_TARGET_S:g} s)")
         for name in names("export"):
-            values = [timed(quizgen + ["export", "--format", name, str(course), "--out", str(out)])
+            values = [record.timed(quizgen + ["export", "--format", name, str(course), "--out", str(out)], env=COLD)
                       for _ in range(args.runs)]
             figures["export_s"][name] = values
             print(f"export {name}: median {statistics.median(values):.2f} s (min {min(values):.2f}; "
