@@ -17,14 +17,13 @@ pytest.importorskip("nbformat")
 
 import attacks  # noqa: E402
 import grade_helpers as subs  # noqa: E402
-from quizgen.grade import runner, sandbox  # noqa: E402
+from grade_helpers import ISOLATION, needs_jail  # noqa: E402
+from quizgen.grade import runner  # noqa: E402
 from quizgen.grade.sandbox import Limits  # noqa: E402
 
-ISOLATION = sandbox.probe_isolation()
 LIMITS = Limits(cell_timeout=8, wall_timeout=60, grace=3, memory_bytes=1 * 2**30, call_timeout=3)
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")]
+pytestmark = [pytest.mark.slow, needs_jail]
 
 
 @pytest.fixture(scope="module")

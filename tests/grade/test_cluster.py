@@ -21,16 +21,15 @@ distributed = pytest.importorskip("distributed", reason="the cluster extra is no
 
 import attacks  # noqa: E402
 import grade_helpers as subs  # noqa: E402
+from grade_helpers import ISOLATION, needs_jail  # noqa: E402
 from quizgen.cli import cli  # noqa: E402
-from quizgen.grade import runner, sandbox  # noqa: E402
+from quizgen.grade import runner  # noqa: E402
 from quizgen.grade.sandbox import Limits  # noqa: E402
 from quizgen.notebooks import solution_notebook  # noqa: E402
 
-ISOLATION = sandbox.probe_isolation()
 # Generous enough that a busy machine does not time out an honest cell or call in one run and not the other.
 LIMITS = Limits(cell_timeout=20, wall_timeout=120, grace=3, memory_bytes=2 * 2**30, call_timeout=10)
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")]
+pytestmark = [pytest.mark.slow, needs_jail]
 
 # The attacks of attacks.py graded on the cluster too, each with what must hold (cheap ones: no 30 s waits).
 ATTACKS = ["jail-escape", "forged-environment-error", "steals-request", "event-flood", "lone-surrogate",

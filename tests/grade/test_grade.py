@@ -19,12 +19,11 @@ pytest.importorskip("torch")
 pytest.importorskip("nbformat")
 
 import grade_helpers as subs  # noqa: E402
+from grade_helpers import ISOLATION, needs_jail  # noqa: E402
 from quizgen.grade import runner, sandbox  # noqa: E402
 from quizgen.grade.sandbox import Limits  # noqa: E402
 from paths import ROOT  # noqa: E402
 
-ISOLATION = sandbox.probe_isolation()
-needs_jail = pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")
 
 
 @pytest.fixture(scope="module")

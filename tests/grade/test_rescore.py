@@ -17,11 +17,11 @@ pytest.importorskip("torch")
 pytest.importorskip("nbformat")
 
 import grade_helpers as subs  # noqa: E402
+from grade_helpers import needs_jail  # noqa: E402
 from quizgen.cli import cli  # noqa: E402
 from quizgen.grade import runner, sandbox  # noqa: E402
 
-ISOLATION = sandbox.probe_isolation()
-pytestmark = pytest.mark.skipif(not ISOLATION.jail, reason=f"no namespaces on this machine: {ISOLATION.detail}")
+pytestmark = needs_jail
 
 DRIFT_RATIO = "{#drift-ratio type=numeric answer=11.2 tolerance=0.05 claim=aggressive-drifts-more}"
 # The answers to drift-ratio (key 11.2, tolerance 0.05, then 0.2), and a question no change touches.
