@@ -91,3 +91,20 @@ def test_a_build_folder_that_cannot_be_written_is_a_sentence(course, tmp_path):
     result = run("build", "--content", str(course), "--out", str(out), "--format", "gift")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot build into '{out}': ") and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(__import__("quizgen.parallel", fromlist=["cores"]).cores() < 2, reason="one core: nothing forks")
+def test_every_format_is_the_same_built_on_every_core_as_built_here(course, tmp_path, monkeypatch):
+    """With the thresholds at 1, loading, the formats, the zips and the site pages all fork (and the
+    loader's workers parse while this process warms up every format's templates): the same bytes."""
+    from quizgen import build as build_module, loader
+    from quizgen.formats import FORMATS, common, site
+
+    build(course, tmp_path / "serial", list(FORMATS))
+    for module, name in ((loader, "PARALLEL_MIN_FILES"), (build_module, "PARALLEL_MIN_WORK"),
+                         (common, "PARALLEL_MIN_ITEMS"), (site, "PARALLEL_MIN_PAGES")):
+        monkeypatch.setattr(module, name, 1)
+    build(course, tmp_path / "forked", list(FORMATS))
+    serial, forked = tree_bytes(tmp_path / "serial"), tree_bytes(tmp_path / "forked")
+    assert serial.keys() == forked.keys() and len(serial) > 30
+    assert [path for path in serial if serial[path] != forked[path]] == []

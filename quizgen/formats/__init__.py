@@ -54,15 +54,16 @@ def get_format(name: str) -> ModuleType:
 
 
 def warm_up(chosen: list[str]) -> None:
-    """Import the formats' modules and compile their templates: what a build does first, done while
-    other processes parse the course (load_course's ``warm_up``), and inherited by the processes that
-    then render the formats."""
-    for name in chosen:
-        get_format(name)
+    """Import the formats' modules and compile their templates (in the environment a format module
+    names with ``template_environment()``, if it does): what a build does first, done while other
+    processes parse the course (load_course's ``warm_up``), and inherited by the processes that then
+    render the formats."""
+    modules = {name: get_format(name) for name in chosen}
     from quizgen.formats.common import compile_templates
 
-    for name in chosen:
-        compile_templates(name)
+    for name, module in modules.items():
+        if hasattr(module, "template_environment"):
+            compile_templates(name, module.template_environment())
 
 
 def names(kind: str | None = None, *, forms: bool = False) -> list[str]:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from quizgen.formats.common import (
-    file_urls, full_id, html, render, show_correct_answers, stable_id, unequal_points, variant_id, write_quiz_zips,
+    environment, file_urls, full_id, html, render, show_correct_answers, stable_id, unequal_points, variant_id, write_quiz_zips,
 )
 from quizgen.formats.notation import number_range
 from quizgen.questions import for_type
@@ -43,6 +43,11 @@ CANVAS_TYPES = {
 }
 CHOICE_KINDS = ("multiple_choice_question", "multiple_answers_question", "true_false_question")
 WEB_RESOURCES = "web_resources"  # where a Canvas package keeps its files (Canvas's own exports do too)
+
+
+def template_environment():
+    """The environment the format's templates render in (common.render's)."""
+    return environment(NAME)
 
 
 def canvas_type(question) -> str:

@@ -229,11 +229,10 @@ def environment(format_name: str) -> jinja2.Environment:
     return env
 
 
-def compile_templates(format_name: str) -> None:
-    """Compile the format's own templates (its folder, if it has one) into its environment's cache."""
+def compile_templates(format_name: str, env: jinja2.Environment) -> None:
+    """Compile the format's own templates (its folder, if it has one) into ``env``'s cache."""
     folder = TEMPLATES_DIR / format_name
     if folder.is_dir():
-        env = environment(format_name)
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 env.get_template(path.relative_to(folder).as_posix())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -123,7 +124,9 @@ def _key_inline_html(context, text: str) -> str:
     return inline_html(text, MATH, context.get("files"))
 
 
-def _env():
+@lru_cache(maxsize=1)
+def template_environment():
+    """The format's templates with its own filters and functions."""
     env = environment(NAME).overlay()
     env.filters.update(
         oneline=lambda text: " ".join(text.split()),
@@ -147,7 +150,7 @@ def write(course, results, out_dir: Path) -> None:
                     for concept in concepts for question in concept.questions if question.claim}
     context = {"course": course, "concepts": concepts, "lab_evidence": lab_evidence,
                "total_questions": len(questions), "total_points": sum(q.points for q in questions)}
-    env = _env()
+    env = template_environment()
     section = env.get_template("concept.html")
     sections = [Markup(section.render(concept=concept, concept_number=number, lab_evidence=lab_evidence,
                                       files=file_urls(concept, media_url)))

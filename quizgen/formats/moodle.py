@@ -290,11 +290,11 @@ def field(text: str, texts: ConceptTexts, *more: str, inline: bool = False) -> M
 
 def rubric(question, texts: ConceptTexts) -> Markup:
     """The grader-only text of a critique (rubric and exemplar), for the essay's graderinfo."""
-    return texts.html_field(_environment().get_template("rubric.html").render(question=question, files=texts.urls))
+    return texts.html_field(template_environment().get_template("rubric.html").render(question=question, files=texts.urls))
 
 
 @lru_cache(maxsize=None)
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     """The format's templates with its own filters; the shared rubric.html renders its texts with the
     images of the ``files`` in its context (as the key renders it)."""
     env = environment(NAME).overlay()
@@ -308,7 +308,7 @@ def write(course, results, out_dir: Path) -> list:
     categories = [(concept, concept.questions) for concept in course.concepts if concept.questions]
     files = EmbeddedFiles(course)
     tags = concept_tags(course)
-    xml = _environment().get_template("quiz.xml").render(
+    xml = template_environment().get_template("quiz.xml").render(
         categories=categories, moodle_item=moodle_item, fraction=fraction, rubric=rubric,
         shortanswer_answers=shortanswer_answers,
         texts=lambda concept: ConceptTexts(concept, files), tags=lambda concept, question: question_tags(tags[concept.id], question),

@@ -78,7 +78,7 @@ def file_src(name: str) -> str:
 
 
 def item_xml(concept, question, course) -> str:
-    env = _environment()
+    env = template_environment()
     kind = for_type(QTI_KINDS, question, "the QTI 2.1 export")
     context = {"concept": concept, "question": question, "ident": stable_id("item", variant_id(concept, question)),
                "kind": kind, "files": file_urls(concept, file_src)}
@@ -93,7 +93,7 @@ def item_xml(concept, question, course) -> str:
 
 
 @lru_cache(maxsize=1)
-def _environment():
+def template_environment():
     env = environment(NAME).overlay()
     env.filters.update(xhtml=xhtml, xhtml_inline=xhtml_inline)
     return env
@@ -107,7 +107,7 @@ def pool_items(concept, question, course) -> dict[str, str]:
 def package(quiz, items: dict[str, dict[str, str]], course) -> dict[str, str | bytes]:
     """The package's files; ``items`` holds each question's rendered items ({full id: {item path: XML}}),
     shared by every quiz it is in."""
-    env = _environment()
+    env = template_environment()
     files: dict[str, str | bytes] = {}
     sections: list[tuple] = []  # (concept, [(question, [(variant, item path)])])
     resources: list[tuple] = []  # (item identifier, item path, [(webcontent identifier, href)]), for the manifest
