@@ -41,8 +41,8 @@ def fork_map(function: Callable[[T], R], items: Iterable[T], *, min_work: float,
     a big one does not start last; even ones are shared out a few at a time, this process taking its
     part too. An exception raised by the function is raised here.
 
-    ``meanwhile`` (even items only) is called here once the workers have started, before this process
-    takes any item, and not at all when nothing forks: warm-up that only saves time (importing what
+    ``meanwhile`` is called here once the workers have started (before this process takes any item), and
+    not at all when nothing forks: warm-up that only saves time (importing what
     comes next), done while the workers start instead of after they finish.
     """
     global _task
@@ -56,7 +56,7 @@ def fork_map(function: Callable[[T], R], items: Iterable[T], *, min_work: float,
         _task = (function, items)
         try:
             if uneven:
-                return _costliest_first(items, workers, cost or (lambda item: 1))
+                return _costliest_first(items, workers, cost or (lambda item: 1), meanwhile)
             return _shared(items, workers, meanwhile)
         finally:
             _task = None
@@ -88,12 +88,15 @@ def _shared(items: list, workers: int, meanwhile: Callable[[], object] | None) -
     return results
 
 
-def _costliest_first(items: list, workers: int, cost) -> list:
+def _costliest_first(items: list, workers: int, cost, meanwhile: Callable[[], object] | None) -> list:
     """Items of uneven size (formats of a build): a pool of n workers takes them one at a time,
     the costliest first, so that a big one does not start last."""
     order = sorted(range(len(items)), key=lambda index: cost(items[index]), reverse=True)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        values = list(pool.map(_run, order))
+        values = pool.map(_run, order)  # every item is submitted; the values come as they are read
+        if meanwhile is not None:
+            meanwhile()
+        values = list(values)
     results: list = [None] * len(items)
     for index, value in zip(order, values):
         results[index] = value

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from quizgen import parallel
 from quizgen.build import build
 from quizgen.cli import cli
 from quizgen.errors import ContentError
@@ -93,7 +94,7 @@ def test_a_build_folder_that_cannot_be_written_is_a_sentence(course, tmp_path):
     assert result.output.startswith(f"Error: cannot build into '{out}': ") and "Traceback" not in result.output
 
 
-@pytest.mark.skipif(__import__("quizgen.parallel", fromlist=["cores"]).cores() < 2, reason="one core: nothing forks")
+@pytest.mark.skipif(parallel.cores() < 2, reason="one core: nothing forks")
 def test_every_format_is_the_same_built_on_every_core_as_built_here(course, tmp_path, monkeypatch):
     """With the thresholds at 1, loading, the formats, the zips and the site pages all fork (and the
     loader's workers parse while this process warms up every format's templates): the same bytes."""
