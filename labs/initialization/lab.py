@@ -28,16 +28,24 @@ TITLE = "Initialization and moderate adjustment in fine-tuning"
 
 # -----------------------------------------------------------------------------
 # configuration
-BATCH_SIZE = 32  # question/answer pairs per step
+BATCH_SIZE = 64  # question/answer pairs per step
 WARMUP_STEPS = 10
 LOSS_ON = "response"  # the SFT objective: −log Pr(y|x) on the answer only
+# Every arm trains with label smoothing and AdamW's weight decay, as SFT recipes commonly do (Hugging
+# Face's label_smoothing_factor and weight_decay). Without them (lr 5e-3, 300 steps of 32) the aggressive
+# arm's general perplexity reached 10⁵–10⁷ on a 428-token vocabulary, far worse than a uniform guess: a
+# broken model, not the forgetting the course describes. With them it forgets and stays below the
+# vocabulary size, though with little room: 246–423 on seeds 0–9, against 242.5 (ten times the
+# pre-trained model's) and 428 (docs/labs.md says why).
+LABEL_SMOOTHING = 0.2
+WEIGHT_DECAY = 0.3
 # A constant learning rate after warm-up makes a run of N steps exactly the first N steps of a longer
 # run, so one run per learning rate gives a whole row of the grid (and both named arms).
-MODERATE = dict(lr=2e-4, steps=120)
-AGGRESSIVE = dict(lr=5e-3, steps=300)
+MODERATE = dict(lr=2e-4, steps=90)
+AGGRESSIVE = dict(lr=1e-2, steps=175)
 RANDOM_INIT = AGGRESSIVE  # the aggressive recipe, from random weights instead of θ̂
-GRID_LRS = (2e-4, 1e-3, 5e-3)
-GRID_STEPS = (120, 300)
+GRID_LRS = (2e-4, 1e-3, 1e-2)
+GRID_STEPS = (90, 175)
 # The grids a generated question may read (metric=grid.recall with parameters lr and steps): each point of
 # metrics["grid"] is one learning rate × number of steps.
 GRIDS = {"grid": {"lr": GRID_LRS, "steps": GRID_STEPS}}
@@ -45,8 +53,8 @@ ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 # What practitioners do to keep pre-trained knowledge, each with the aggressive recipe (or, for WiSE-FT,
 # averaging θ̂ with the moderate model).
 LORA_RANK = 8  # adapters on every linear layer of the blocks: 65,536 trainable parameters
-L2_SP_STRENGTH = 0.1  # λ in λ·‖θ−θ̂‖²
-REPLAY_PER_STEP = 32  # pre-training sentences mixed into each batch of 32 question/answer pairs
+L2_SP_STRENGTH = 0.3  # λ in λ·‖θ−θ̂‖²
+REPLAY_PER_STEP = 64  # pre-training sentences mixed into each batch of 64 question/answer pairs
 EARLY_STOPPING_EVERY = 10  # steps between two looks at the validation loss
 WISE_FT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)  # θ = (1−α)θ̂ + α·θ_moderate
 
@@ -110,15 +118,19 @@ CLAIMS = [
                     "size away from θ̂, moderate fine-tuning {moderate.relative_drift}, and the gap is as wide "
                     "in every block of the model.")),
     Claim("aggressive-perplexity-rises",
-          "After aggressive fine-tuning, perplexity on general text is at least ten times the pre-trained one.",
-          "aggressive.perplexity >= 10 * pretrained.perplexity",
+          "After aggressive fine-tuning, perplexity on general text is at least ten times the pre-trained one, "
+          "yet below the vocabulary size, the perplexity of a uniform guess: the model has forgotten, it is "
+          "not broken.",
+          "aggressive.perplexity >= 10 * pretrained.perplexity", "aggressive.perplexity < vocabulary_size",
           run="Each model's perplexity was measured on 400 ordinary sentences it never saw in pre-training: how "
-              "surprised it is by general text (lower is better).",
-          plot=Plot("perplexity.svg", "Compare the aggressive bar with the pre-trained one; the scale is "
-                    "logarithmic, so each labelled step is ten times the one below.",
+              "surprised it is by general text (lower is better). A model guessing uniformly among its "
+              "{vocabulary_size} tokens would score {vocabulary_size}.",
+          plot=Plot("perplexity.svg", "Compare the aggressive bar with the pre-trained one and with the dashed "
+                    "line of a uniform guess; the scale is logarithmic, so each labelled step is ten times the one "
+                    "below.",
                     "Bar chart: perplexity on general text is {pretrained.perplexity} for the pre-trained model, "
                     "{moderate.perplexity} after moderate and {aggressive.perplexity} after aggressive "
-                    "fine-tuning.")),
+                    "fine-tuning; a uniform guess scores {vocabulary_size}.")),
     Claim("random-init-fails",
           "Without pre-trained initialization the same data teaches nothing about held-out people: "
           "accuracy stays near chance (at most twice the accuracy of guessing).",
@@ -144,7 +156,7 @@ CLAIMS = [
                     "{lora.heldout_accuracy} of the held-out questions; full aggressive fine-tuning keeps "
                     "{aggressive.recall} and {aggressive.heldout_accuracy}.")),
     Claim("l2-sp-keeps-knowledge",
-          "L2-SP (λ = 0.1) with the aggressive recipe keeps fact recall at 0.7 or more and keeps the weights "
+          "L2-SP (λ = 0.3) with the aggressive recipe keeps fact recall at 0.7 or more and keeps the weights "
           "about as close to θ̂ as the moderate run (drift at most twice the moderate one).",
           "l2_sp.recall >= 0.7", "l2_sp.relative_drift <= 2 * moderate.relative_drift",
           run="L2-SP ran the aggressive recipe with a penalty in the loss, λ·‖θ − θ̂‖², that pulls the weights "
@@ -165,10 +177,11 @@ CLAIMS = [
                     "{aggressive.relative_drift}), yet fact recall stays at {replay.recall} against "
                     "{aggressive.recall}.")),
     Claim("early-stopping-is-not-enough",
-          "Early stopping on a validation split stops within the first fifth of the aggressive run and answers "
-          "unseen test questions better than the full run, yet keeps less pre-trained knowledge than LoRA: "
-          "the validation loss watches the task, not what the model knew.",
-          "early_stopping.stopped_at <= 60", "early_stopping.test_accuracy >= 1.25 * aggressive.test_accuracy",
+          "Early stopping on a validation split stops within the first two fifths of the aggressive run and "
+          "answers unseen test questions better than the full run (by a tenth or more), yet keeps less "
+          "pre-trained knowledge than LoRA: the validation loss watches the task, not what the model knew.",
+          "early_stopping.stopped_at <= 0.4 * aggressive.steps",
+          "early_stopping.test_accuracy >= 1.1 * aggressive.test_accuracy",
           "early_stopping.recall < lora.recall",
           run="Early stopping looked at the validation loss (questions about a quarter of the people) every few "
               "steps of the aggressive run and kept the weights of its best look, step "
@@ -204,6 +217,7 @@ NAMES = {
     "early_stopping.stopped_at": "the step whose weights early stopping kept",
     "wise_ft.alpha_075": "of WiSE-FT at α = 0.75",
     "chance_accuracy": "the accuracy of guessing",
+    "vocabulary_size": "the vocabulary size (a uniform guess's perplexity)",
     "grid": "after fine-tuning at learning rate {lr} for {steps} steps",
 }
 # The plot a question that names a metric (and no claim) shows, by the metric's first part: the grid's
@@ -225,7 +239,8 @@ def run(lab):
 
     def finetune(model, lr, steps, snapshot_steps=(), desc="", **extra):
         return lab.finetune(model, lr=lr, steps=steps, batch_size=BATCH_SIZE, warmup_steps=WARMUP_STEPS,
-                            min_lr_ratio=1.0, loss_on=LOSS_ON, snapshot_steps=snapshot_steps, desc=desc, **extra)
+                            min_lr_ratio=1.0, loss_on=LOSS_ON, label_smoothing=LABEL_SMOOTHING,
+                            weight_decay=WEIGHT_DECAY, snapshot_steps=snapshot_steps, desc=desc, **extra)
 
     looks = range(EARLY_STOPPING_EVERY, AGGRESSIVE["steps"] + 1, EARLY_STOPPING_EVERY)  # early stopping's
 
@@ -287,7 +302,9 @@ def run(lab):
     done = dict(zip(jobs, lab.parallel(list(jobs.values()))))
     by_lr = {lr: done[f"lr {lr:g}"] for lr in GRID_LRS}
 
-    metrics = {"chance_accuracy": lab.data.chance_accuracy, "pretrained": lab.evaluate(lab.pretrained())}
+    metrics = {"chance_accuracy": lab.data.chance_accuracy, "pretrained": lab.evaluate(lab.pretrained()),
+               # the tokens the model's softmax chooses among: a uniform guess's perplexity
+               "vocabulary_size": lab.base.model.get_output_embeddings().weight.shape[0]}
     for name, arm in (("moderate", MODERATE), ("aggressive", AGGRESSIVE)):
         metrics[name] = by_lr[arm["lr"]]["points"][arm["steps"]] | by_lr[arm["lr"]]["runs"][arm["steps"]]
     metrics["random_init"] = done["random init"]
@@ -311,7 +328,8 @@ def run(lab):
         reference=("guessing", metrics["chance_accuracy"])))
     lab.figure("perplexity.svg", plots.value_bars(
         {"pre-trained": metrics["pretrained"]["perplexity"], "moderate": metrics["moderate"]["perplexity"],
-         "aggressive": metrics["aggressive"]["perplexity"]}, "perplexity on general text", log=True))
+         "aggressive": metrics["aggressive"]["perplexity"]}, "perplexity on general text", log=True,
+        reference=("uniform guess", metrics["vocabulary_size"])))
     lab.figure("loss_curves.svg", plots.loss_curves(
         {name.replace("_", " "): metrics[name]["loss_curve"] for name in ("moderate", "aggressive", "random_init")}))
     lab.figure("recall_vs_drift.svg", plots.recall_vs_drift(metrics["grid"]))

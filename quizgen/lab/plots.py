@@ -167,21 +167,27 @@ def arm_rows(arms: dict[str, dict], metric_names: dict[str, str], xlabel: str = 
 
 
 @_drawn
-def value_bars(values: dict[str, float], ylabel: str, log: bool = False):
-    """One bar per named value, each labelled with it (a log scale for values orders of magnitude apart)."""
+def value_bars(values: dict[str, float], ylabel: str, log: bool = False,
+               reference: tuple[str, float] | None = None):
+    """One bar per named value, each labelled with it (a log scale for values orders of magnitude apart);
+    ``reference`` (label, value) is a dashed line across, such as a uniform guess's perplexity."""
     fig, ax = _axes()
     names = list(values)
     heights = [values[name] for name in names]
     bars = ax.bar(range(len(names)), heights, 0.6, color=[COLOURS[i % len(COLOURS)] for i in range(len(names))])
     _label_bars(ax, bars, heights)
+    top = max(heights + ([reference[1]] if reference else []))
+    if reference is not None:
+        ax.axhline(reference[1], color="black", linestyle="--", linewidth=1, label=reference[0])
+        _legend_above(ax)
     ax.set_xticks(range(len(names)), names)
     ax.set(ylabel=ylabel)
     if log:
         ax.set_yscale("log")
-        ax.set_ylim(min(heights) / 3, max(heights) * 4)  # room for the labels above the bars
+        ax.set_ylim(min(heights) / 3, top * 4)  # room for the labels above the bars
         _plain_log(ax.yaxis)
     else:
-        ax.set_ylim(0, max(heights) * 1.15)
+        ax.set_ylim(0, top * 1.15)
     return fig
 
 

@@ -20,7 +20,7 @@ from paths import ROOT  # noqa: E402
 REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
-    "initialization": {r"steps=120": "steps=2", r"steps=300": "steps=4", r"GRID_STEPS = \(120, 300\)": "GRID_STEPS = (2, 4)",
+    "initialization": {r"steps=90": "steps=2", r"steps=175": "steps=4", r"GRID_STEPS = \(90, 175\)": "GRID_STEPS = (2, 4)",
                        r"EARLY_STOPPING_EVERY = 10": "EARLY_STOPPING_EVERY = 2"},
     "sft-objective": {r"STEPS = 300": "STEPS = 3"},
     "ift-vs-pretraining": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},
