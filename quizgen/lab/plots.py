@@ -81,8 +81,10 @@ def _plain_log(axis, subs: tuple[float, ...] = (1.0,)) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def _label_bars(ax, bars, values: list[float]) -> None:
-    ax.bar_label(bars, labels=[short(value) for value in values], padding=2, fontsize=8)
+def _label_bars(ax, bars, values: list[float], over_lines: bool = False) -> None:
+    """Each bar's value above it; ``over_lines`` gives the labels a white ground, for a line they may cross."""
+    ground = {"bbox": {"facecolor": "white", "edgecolor": "none", "pad": 0.5}} if over_lines else {}
+    ax.bar_label(bars, labels=[short(value) for value in values], padding=2, fontsize=8, **ground)
 
 
 SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -170,15 +172,17 @@ def arm_rows(arms: dict[str, dict], metric_names: dict[str, str], xlabel: str = 
 def value_bars(values: dict[str, float], ylabel: str, log: bool = False,
                reference: tuple[str, float] | None = None):
     """One bar per named value, each labelled with it (a log scale for values orders of magnitude apart);
-    ``reference`` (label, value) is a dashed line across, such as a uniform guess's perplexity."""
+    ``reference`` (label, value) is a dashed line across, such as a uniform guess's perplexity, named with
+    its value in the legend."""
     fig, ax = _axes()
     names = list(values)
     heights = [values[name] for name in names]
     bars = ax.bar(range(len(names)), heights, 0.6, color=[COLOURS[i % len(COLOURS)] for i in range(len(names))])
-    _label_bars(ax, bars, heights)
+    _label_bars(ax, bars, heights, over_lines=reference is not None)
     top = max(heights + ([reference[1]] if reference else []))
     if reference is not None:
-        ax.axhline(reference[1], color="black", linestyle="--", linewidth=1, label=reference[0])
+        ax.axhline(reference[1], color="black", linestyle="--", linewidth=1, zorder=1,
+                   label=f"{reference[0]}: {short(reference[1])}")
         _legend_above(ax)
     ax.set_xticks(range(len(names)), names)
     ax.set(ylabel=ylabel)
