@@ -106,10 +106,8 @@ def training_share(steps: int) -> dict:
     peak_before = matmul_gflops()
     model = lab.pretrained()
     parameters = sum(p.numel() for p in model.parameters())
-    recipe = spec.module.AGGRESSIVE | {"steps": steps}
-    run = lab.finetune(model, batch_size=spec.module.BATCH_SIZE, warmup_steps=spec.module.WARMUP_STEPS,
-                       min_lr_ratio=1.0, loss_on=spec.module.LOSS_ON, label_smoothing=spec.module.LABEL_SMOOTHING,
-                       weight_decay=spec.module.WEIGHT_DECAY, desc="throughput", **recipe)
+    arm = spec.module.AGGRESSIVE | {"steps": steps}
+    run = lab.finetune(model, desc="throughput", **spec.module.RECIPE, **arm)
     peak = max(peak_before, matmul_gflops())
     achieved = 6 * parameters * run.tokens_seen[-1] / run.elapsed_s[-1] / 1e9
     return {"threads": runner.TRAINING_THREADS, "steps": steps, "tokens_per_s": run.tokens_seen[-1] / run.elapsed_s[-1],

@@ -39,6 +39,9 @@ LOSS_ON = "response"  # the SFT objective: −log Pr(y|x) on the answer only
 # pre-trained model's) and 428 (docs/labs.md says why).
 LABEL_SMOOTHING = 0.2
 WEIGHT_DECAY = 0.3
+# How every arm trains (a constant learning rate after warm-up); an arm adds its learning rate and steps.
+RECIPE = dict(batch_size=BATCH_SIZE, warmup_steps=WARMUP_STEPS, min_lr_ratio=1.0, loss_on=LOSS_ON,
+              label_smoothing=LABEL_SMOOTHING, weight_decay=WEIGHT_DECAY)
 # A constant learning rate after warm-up makes a run of N steps exactly the first N steps of a longer
 # run, so one run per learning rate gives a whole row of the grid (and both named arms).
 MODERATE = dict(lr=2e-4, steps=90)
@@ -238,9 +241,7 @@ def run(lab):
     from quizgen.lab import plots, remedies
 
     def finetune(model, lr, steps, snapshot_steps=(), desc="", **extra):
-        return lab.finetune(model, lr=lr, steps=steps, batch_size=BATCH_SIZE, warmup_steps=WARMUP_STEPS,
-                            min_lr_ratio=1.0, loss_on=LOSS_ON, label_smoothing=LABEL_SMOOTHING,
-                            weight_decay=WEIGHT_DECAY, snapshot_steps=snapshot_steps, desc=desc, **extra)
+        return lab.finetune(model, lr=lr, steps=steps, snapshot_steps=snapshot_steps, desc=desc, **RECIPE, **extra)
 
     looks = range(EARLY_STOPPING_EVERY, AGGRESSIVE["steps"] + 1, EARLY_STOPPING_EVERY)  # early stopping's
 

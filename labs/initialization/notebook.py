@@ -7,14 +7,12 @@ from quizgen.notebooks.recipe import (
     text, train,
 )
 
-CONFIG = ("BATCH_SIZE", "WARMUP_STEPS", "LOSS_ON", "LABEL_SMOOTHING", "WEIGHT_DECAY", "MODERATE", "AGGRESSIVE",
-          "RANDOM_INIT", "LORA_RANK")
+CONFIG = ("BATCH_SIZE", "WARMUP_STEPS", "LOSS_ON", "LABEL_SMOOTHING", "WEIGHT_DECAY", "RECIPE", "MODERATE",
+          "AGGRESSIVE", "RANDOM_INIT", "LORA_RANK")
 CONFIG_CODE = '''
     def finetune(model, lr, steps, desc):
         """The lab's fine-tuning call: the one training loop, constant learning rate after warm-up."""
-        return lab.finetune(model, lr=lr, steps=steps, batch_size=BATCH_SIZE, warmup_steps=WARMUP_STEPS,
-                            min_lr_ratio=1.0, loss_on=LOSS_ON, label_smoothing=LABEL_SMOOTHING,
-                            weight_decay=WEIGHT_DECAY, desc=desc)'''
+        return lab.finetune(model, lr=lr, steps=steps, desc=desc, **RECIPE)'''
 
 # A few steps per arm: the code paths of the lab, not its numbers (for tests and quick demonstrations).
 QUICK = {"MODERATE": {"lr": 2e-4, "steps": 4}, "AGGRESSIVE": {"lr": 1e-2, "steps": 12}}
