@@ -15,7 +15,7 @@ CONFIG_CODE = '''
         return lab.finetune(model, lr=lr, steps=steps, desc=desc, **RECIPE)'''
 
 # A few steps per arm: the code paths of the lab, not its numbers (for tests and quick demonstrations).
-QUICK = {"MODERATE": {"lr": 2e-4, "steps": 4}, "AGGRESSIVE": {"lr": 1e-2, "steps": 12}}
+QUICK = {"MODERATE": {"lr": 2e-4, "steps": 4}, "AGGRESSIVE": {"lr": 5e-3, "steps": 12}}
 
 PREDICTIONS = (
     Prediction("forgets_more", '"moderate" or "aggressive": which run loses more fact recall?',

@@ -18,12 +18,15 @@ from functools import cache
 
 # Bump whenever anything below changes what text the labs train or evaluate on: it is part of every
 # cache key and of the checkpoint's config hash.
-DATA_PIPELINE_VERSION = 1
+DATA_PIPELINE_VERSION = 2
 
 WORLD_SEED = 1234
 ENTITY_COUNT = 200
-FILLER_PER_FACT_SENTENCE = 0.5
-QA_SHARE_OF_FILLER = 0.3
+GENERIC_QA_SENTENCES = 360  # question/answer pairs about animals, colours and sums, never entities
+# Distinct general sentences in the pre-training corpus. With 840 (data pipeline version 1) the model
+# memorised them and scored perplexity 24 on fresh ones, against about 4.8 for the grammar itself; with
+# 4,000 it learns the grammar (5.2) and still recalls every fact.
+GENERAL_SENTENCES = 4000
 HELDOUT_GENERAL_SENTENCES = 400
 FINETUNE_RELATIONS_PER_ENTITY = 2  # 100 training entities x 2 relations = 200 pairs
 
@@ -203,16 +206,18 @@ def general_sentence(rng: random.Random) -> str:
 
 @cache
 def pretraining_corpus() -> tuple[TextExample, ...]:
-    """Fact sentences (every fact, every paraphrase) plus filler, one sentence per example."""
+    """Fact sentences (every fact, every paraphrase), generic question/answer pairs and distinct general
+    sentences, one sentence per example."""
     world = build_world()
     rng = random.Random(WORLD_SEED + 2)
     facts = [TextExample(p.prompt + " " + p.answer) for p in world.paraphrase_probes()]
-    filler_count = round(len(facts) * FILLER_PER_FACT_SENTENCE)
-    qa_count = round(filler_count * QA_SHARE_OF_FILLER)
     qa = generic_qa()
-    filler = [TextExample(f"{p.prompt} {p.answer}") for p in (qa * (qa_count // len(qa) + 1))[:qa_count]]
-    filler += [TextExample(general_sentence(rng)) for _ in range(filler_count - qa_count)]
-    corpus = facts + filler
+    repeated = (qa * (GENERIC_QA_SENTENCES // len(qa) + 1))[:GENERIC_QA_SENTENCES]
+    filler = [TextExample(f"{p.prompt} {p.answer}") for p in repeated]
+    general: dict[str, None] = {}  # distinct, in the order drawn
+    while len(general) < GENERAL_SENTENCES:
+        general.setdefault(general_sentence(rng))
+    corpus = facts + filler + [TextExample(sentence) for sentence in general]
     rng.shuffle(corpus)
     return tuple(corpus)
 

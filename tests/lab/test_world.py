@@ -17,9 +17,13 @@ def test_sizes_follow_the_prototype():
     assert len(the_world.entities) == 200 and len(the_world.facts) == 800
     assert len(the_world.paraphrase_probes()) == 2400  # every fact, three paraphrases
     corpus = world.pretraining_corpus()
-    assert len(corpus) == 3600  # 0.5 filler sentence per fact sentence
+    assert len(corpus) == 2400 + world.GENERIC_QA_SENTENCES + world.GENERAL_SENTENCES == 6760
     questions = sum(e.prompt.startswith("question :") for e in corpus)
-    assert questions == 0.3 * 1200
+    assert questions == world.GENERIC_QA_SENTENCES
+    facts = {f"{p.prompt} {p.answer}" for p in the_world.paraphrase_probes()}
+    general = [e.prompt for e in corpus if e.prompt not in facts and not e.prompt.startswith("question :")]
+    # distinct general sentences: repeated ones would be memorised rather than teach the grammar
+    assert len(general) == len(set(general)) == world.GENERAL_SENTENCES
     assert 350 <= len(world.vocabulary()) <= 450
 
 

@@ -29,7 +29,7 @@ METRIC_PATH = re.compile(r"\b[a-z_]+\.[a-z_]+(?:\.[a-z_0-9]+)*\b")
 GRID = [{"lr": lr, "steps": steps, "recall": recall, "heldout_accuracy": heldout, "relative_drift": drift}
         for lr, steps, recall, heldout, drift in (
             (2e-4, 90, 0.98, 0.92, 0.035), (2e-4, 175, 0.975, 0.96, 0.04), (1e-3, 90, 0.91, 0.965, 0.072),
-            (1e-3, 175, 0.912, 0.975, 0.075), (1e-2, 90, 0.29, 0.5, 0.36), (1e-2, 175, 0.145, 0.38, 0.51))]
+            (1e-3, 175, 0.912, 0.975, 0.075), (5e-3, 90, 0.29, 0.5, 0.36), (5e-3, 175, 0.145, 0.38, 0.51))]
 
 
 def initialization_results(folder: Path) -> dict:
@@ -45,13 +45,13 @@ def initialization_results(folder: Path) -> dict:
         "pretrained": {"recall": 1.0, "heldout_accuracy": 0.0175, "perplexity": 24.246},
         "moderate": {"recall": 0.9816666, "heldout_accuracy": 0.9225, "relative_drift": 0.0352407, "lr": 0.0002,
                      "steps": 90},
-        "aggressive": {"recall": 0.1454166, "heldout_accuracy": 0.38, "relative_drift": 0.5144162, "lr": 0.01,
+        "aggressive": {"recall": 0.1454166, "heldout_accuracy": 0.38, "relative_drift": 0.5144162, "lr": 0.005,
                        "steps": 175, "perplexity": 12889025.12},
         "grid": GRID,
     }
     return {
         "lab": "initialization", "seed": 0, "directory": str(folder),
-        "settings": {"config": {"GRIDS": {"grid": {"lr": [2e-4, 1e-3, 1e-2], "steps": [90, 175]}}, "NAMES": {
+        "settings": {"config": {"GRIDS": {"grid": {"lr": [2e-4, 1e-3, 5e-3], "steps": [90, 175]}}, "NAMES": {
             "pretrained": "of the pre-trained model", "moderate": "after moderate fine-tuning",
             "aggressive": "after aggressive fine-tuning",
             "grid": "after fine-tuning at learning rate {lr} for {steps} steps"},
@@ -113,7 +113,7 @@ def test_a_claim_reads_in_words_with_its_one_plot(evidence_sites):
     text = words(lab)
     assert "The claim: Aggressive fine-tuning erases pre-trained knowledge." in text
     assert ("What was run: The model was fine-tuned moderately (learning rate 0.0002, 90 steps) and aggressively "
-            "(0.01, 175 steps), then asked every fact.") in text
+            "(0.005, 175 steps), then asked every fact.") in text
     readings = [words(item) for item in select(lab, ".readings li")]
     assert readings == [
         "Fact recall after aggressive fine-tuning: 0.15 — the claim needs at most 0.4 (met)",
@@ -157,11 +157,11 @@ def test_a_generated_question_shows_each_variant_s_measurement(evidence_sites):
     assert [line.get("data-variant") for line in lines] == ["1", "2", "3", "4", "5", "6"]
     assert [line.get("hidden") is not None for line in lines] == [False] + [True] * 5
     assert words(lines[0]) == "Fact recall after fine-tuning at learning rate 0.0002 for 90 steps: 0.98."
-    assert words(lines[5]) == "Fact recall after fine-tuning at learning rate 0.01 for 175 steps: 0.145."
+    assert words(lines[5]) == "Fact recall after fine-tuning at learning rate 0.005 for 175 steps: 0.145."
     # the grid's plot, which the lab declares for its metrics (METRIC_PLOTS), the same for every variant
     image = select(lab, "img")[0]
     assert image.get("src") == "../labs/initialization/recall_vs_drift.svg"
-    assert image.get("alt") == "Recall falls to 0.15 at learning rate 0.01."
+    assert image.get("alt") == "Recall falls to 0.15 at learning rate 0.005."
     assert (evidence_sites["evidence-course"] / "site" / "labs" / "initialization" / "recall_vs_drift.svg").is_file()
 
 
