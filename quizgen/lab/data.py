@@ -89,7 +89,7 @@ def padded(sequences: list[Sequence], pad_id: int):
 class LabData:
     """Everything a lab trains or evaluates on, tokenized for one model."""
 
-    pretraining: list[Sequence]  # facts in every paraphrase + filler, loss on all tokens
+    pretraining: list[Sequence]  # facts in every paraphrase, generic Q/A, general text; loss on all tokens
     recall_probes: list[Sequence]  # every fact, every paraphrase: the core knowledge
     finetune_train: list[Sequence]  # ~200 instruction/response pairs, training entities
     finetune_heldout: list[Sequence]  # the same questions about the held-out entities

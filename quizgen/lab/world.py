@@ -7,7 +7,9 @@ Lessons from the prototype that shape this file:
 - every probe starts with words the model saw in pre-training, or recall reads as chance;
 - pre-training contains generic question/answer text, or even moderate fine-tuning forgets;
 - each sentence is its own sequence (`<bos> … <eos>`, positions restart), because memorisation in
-  continuous packed streams failed on some seeds.
+  continuous packed streams failed on some seeds;
+- general sentences are many and distinct, or the model memorises them and general perplexity measures
+  that memorisation rather than the grammar (GENERAL_SENTENCES).
 """
 
 from __future__ import annotations
@@ -204,6 +206,16 @@ def general_sentence(rng: random.Random) -> str:
     )
 
 
+def distinct_general_sentences(rng: random.Random, count: int, excluded=frozenset()) -> list[str]:
+    """``count`` different general sentences, none in ``excluded``, in the order drawn."""
+    sentences: dict[str, None] = {}
+    while len(sentences) < count:
+        sentence = general_sentence(rng)
+        if sentence not in excluded:
+            sentences.setdefault(sentence)
+    return list(sentences)
+
+
 @cache
 def pretraining_corpus() -> tuple[TextExample, ...]:
     """Fact sentences (every fact, every paraphrase), generic question/answer pairs and distinct general
@@ -212,12 +224,10 @@ def pretraining_corpus() -> tuple[TextExample, ...]:
     rng = random.Random(WORLD_SEED + 2)
     facts = [TextExample(p.prompt + " " + p.answer) for p in world.paraphrase_probes()]
     qa = generic_qa()
-    repeated = (qa * (GENERIC_QA_SENTENCES // len(qa) + 1))[:GENERIC_QA_SENTENCES]
-    filler = [TextExample(f"{p.prompt} {p.answer}") for p in repeated]
-    general: dict[str, None] = {}  # distinct, in the order drawn
-    while len(general) < GENERAL_SENTENCES:
-        general.setdefault(general_sentence(rng))
-    corpus = facts + filler + [TextExample(sentence) for sentence in general]
+    qa_pairs = [TextExample(f"{p.prompt} {p.answer}")
+                for p in (qa * (GENERIC_QA_SENTENCES // len(qa) + 1))[:GENERIC_QA_SENTENCES]]
+    general = [TextExample(sentence) for sentence in distinct_general_sentences(rng, GENERAL_SENTENCES)]
+    corpus = facts + qa_pairs + general
     rng.shuffle(corpus)
     return tuple(corpus)
 
@@ -227,13 +237,7 @@ def heldout_general_text() -> tuple[TextExample, ...]:
     """Fresh general sentences never seen in pre-training: the perplexity set."""
     seen = {e.prompt for e in pretraining_corpus()}
     rng = random.Random(WORLD_SEED + 3)
-    sentences: list[TextExample] = []
-    while len(sentences) < HELDOUT_GENERAL_SENTENCES:
-        sentence = general_sentence(rng)
-        if sentence not in seen:
-            seen.add(sentence)
-            sentences.append(TextExample(sentence))
-    return tuple(sentences)
+    return tuple(TextExample(s) for s in distinct_general_sentences(rng, HELDOUT_GENERAL_SENTENCES, seen))
 
 
 def _fixed_words() -> list[str]:
