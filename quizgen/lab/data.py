@@ -46,30 +46,40 @@ def packed(sequences: list[Sequence], pad_id: int, loss_on: str, width: int = 64
 
     Positions restart at 0 for every sequence; transformers reads those restarts as sequence boundaries
     and masks attention block-diagonally, so each sentence is trained exactly as if it were alone, with
-    no compute wasted on padding. Labels are -100 wherever no loss is taken.
+    little compute wasted on padding. Labels are -100 wherever no loss is taken.
+
+    Rows are filled first-fit, longest sequence first: a batch of 64 question/answer pairs of 12–14
+    tokens takes 13–14 rows of 64 where filling them in order took 16 (a step computes on the rows'
+    every position, padding included). A sequence longer than `width` gets a row of its own.
     """
     import torch
 
-    rows: list[list[Sequence]] = [[]]
-    for sequence in sequences:
-        if rows[-1] and sum(len(s.ids) for s in rows[-1]) + len(sequence.ids) > width:
+    rows: list[list[Sequence]] = []
+    room: list[int] = []
+    for sequence in sorted(sequences, key=lambda s: len(s.ids), reverse=True):  # stable: ties keep their order
+        n = len(sequence.ids)
+        row = next((r for r, free in enumerate(room) if free >= n), None)
+        if row is None:
             rows.append([])
-        rows[-1].append(sequence)
+            room.append(width)
+            row = len(rows) - 1
+        rows[row].append(sequence)
+        room[row] -= n
     width = max(sum(len(s.ids) for s in row) for row in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), -100, dtype=torch.long)
-    position_ids = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        column = 0
+    input_ids, labels, position_ids = [], [], []
+    for row in rows:
+        ids, targets, positions = [], [], []
         for sequence in row:
-            n, start = len(sequence.ids), first_target(sequence, loss_on)
-            input_ids[r, column : column + n] = torch.tensor(sequence.ids)
-            labels[r, column + start : column + n] = input_ids[r, column + start : column + n]
-            position_ids[r, column : column + n] = torch.arange(n)
-            column += n
+            start = first_target(sequence, loss_on)
+            ids += sequence.ids
+            targets += [-100] * start + list(sequence.ids[start:])
+            positions += range(len(sequence.ids))
         # The padding tail is a segment of its own, so no real token can attend to it.
-        position_ids[r, column:] = torch.arange(width - column)
-    return input_ids, labels, position_ids
+        tail = width - len(ids)
+        input_ids.append(ids + [pad_id] * tail)
+        labels.append(targets + [-100] * tail)
+        position_ids.append(positions + list(range(tail)))
+    return tuple(torch.tensor(rows_, dtype=torch.long) for rows_ in (input_ids, labels, position_ids))
 
 
 def padded(sequences: list[Sequence], pad_id: int):

@@ -26,9 +26,9 @@ GPT2_SHAPE = dict(n_embd=128, n_layer=4, n_head=4, n_positions=64)
 SHAPE = dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
              max_position_embeddings=64)
 ARCHITECTURES = ("gpt2", "llama", "gpt-neox")
-# GPT-2's tanh-approximated GELU, computed by torch's one fused kernel: the same function as
-# transformers' "gelu_new" (to float rounding) at 1.17x the training speed, where gelu_new's chain of
-# elementwise operations took ~18% of a step.
+# GPT-2's tanh-approximated GELU: the same function as transformers' "gelu_new" (to float rounding), where
+# gelu_new's chain of elementwise operations took ~18% of a step. Loaded models compute it in the faster
+# sigmoid form of quizgen.lab.activations.
 GPT2_ACTIVATION = "gelu_pytorch_tanh"
 MIN_POSITIONS = 64  # the loop packs sequences into rows of 64 tokens
 # A model must recall this share of the world's facts before a lab fine-tunes it: the claims are about
@@ -126,8 +126,10 @@ def random_model(config, seed: int):
     import torch
     from transformers import AutoModelForCausalLM
 
+    from quizgen.lab.activations import with_fast_activations
+
     torch.manual_seed(seed)
-    return AutoModelForCausalLM.from_config(config, attn_implementation="eager")
+    return with_fast_activations(AutoModelForCausalLM.from_config(config, attn_implementation="eager"))
 
 
 def load_model(directory: str | Path | None = None) -> LoadedModel:
@@ -157,7 +159,9 @@ def load_model(directory: str | Path | None = None) -> LoadedModel:
         raise QuizgenError(f"Could not load a causal language model from {path}: {error}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token  # padding is never a target, so any token will do
-    return LoadedModel(model.float(), tokenizer, path)
+    from quizgen.lab.activations import with_fast_activations
+
+    return LoadedModel(with_fast_activations(model.float()), tokenizer, path)
 
 
 def save_model(loaded: LoadedModel, directory: Path, info: dict) -> None:

@@ -37,7 +37,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ENGINE_DIR = Path(__file__).parent
 # Modules whose code changes what a lab measures; their source is part of every cache key.
-ENGINE_MODULES = ("world", "data", "model", "train", "metrics", "claims", "runner", "plots", "pretrain", "remedies")
+ENGINE_MODULES = ("world", "data", "model", "activations", "train", "metrics", "claims", "runner", "plots", "pretrain", "remedies")
 # How many arms of a lab train at once on a CPU, each in its own forked process (--threads). Each arm
 # trains on TRAINING_THREADS torch threads: at the labs' batch sizes a second thread bought nothing
 # (89.7 vs 97.0 ms a step on 2 cores), while two arms side by side take half the time. It also makes a

@@ -227,3 +227,29 @@ def test_early_stopping_keeps_the_lowest_validation_loss_and_the_earliest_on_a_t
     assert best_step({10: 0.5, 20: 0.3, 30: 0.3, 40: 0.9}) == 20
     theta_hat, theta_ft = {"w": torch.tensor([0.0, 2.0])}, {"w": torch.tensor([4.0, 2.0])}
     assert torch.equal(interpolated(theta_hat, theta_ft, 0.25)["w"], torch.tensor([1.0, 2.0]))
+
+
+def test_rows_are_filled_first_fit_longest_first_and_hold_every_sequence_once(lab_data, tokenizer):
+    """A batch of the lab's 64 question/answer pairs (12–14 tokens) fills rows of 64 nearly full."""
+    pairs = lab_data.finetune_train[:64]
+    input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response", width=64)
+    total = sum(len(s.ids) for s in pairs)
+    assert input_ids.shape[1] <= 64
+    assert input_ids.shape[0] <= math.ceil(total / 64) + 1  # filling in order took 16 rows for ~830 tokens
+    # Each sequence starts where a position is 0 and ends before the next 0: read them back.
+    found = []
+    for row_ids, row_positions in zip(input_ids.tolist(), positions.tolist()):
+        starts = [i for i, p in enumerate(row_positions) if p == 0] + [len(row_positions)]
+        found += [tuple(row_ids[a:b]) for a, b in zip(starts, starts[1:])]
+    real = [ids for ids in found if any(i != tokenizer.pad_token_id for i in ids)]
+    assert sorted(real) == sorted(s.ids for s in pairs)
+    assert int((labels != -100).sum()) == sum(len(s.ids) - s.prompt_len for s in pairs)
+
+
+def test_a_sequence_longer_than_the_row_gets_a_row_of_its_own(lab_data, tokenizer):
+    by_length = sorted(lab_data.pretraining[:200], key=lambda s: len(s.ids))
+    short, long = by_length[0], by_length[-1]
+    assert 2 * len(short.ids) < len(long.ids)
+    input_ids, _, _ = packed([short, long, short], tokenizer.pad_token_id, "all", width=len(long.ids) - 1)
+    assert input_ids.shape == (2, len(long.ids))  # the long one alone, the two short ones together
+    assert input_ids[0].tolist() == list(long.ids)
