@@ -2,9 +2,10 @@
 
 GELU_tanh(x) = ½·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), is the same function as x·σ(2u), since
 ½(1 + tanh(u)) = σ(2u). torch's CPU kernels for tanh and for gelu(approximate="tanh") are several times
-slower than its sigmoid (on a 1024×512 tensor, one thread: 2.1 ms forward and 4.2 ms forward + backward,
-against 1.0 and 2.5 ms here), and that activation took about a sixth of a training step and a fifth of an
-evaluation. The two agree to float rounding (5e-7 on values, 1e-5 on gradients up to 5).
+slower than its sigmoid: on a 1024×512 tensor, one thread, 2.0 ms forward against 1.1 ms here, and
+4.1–4.6 ms forward + backward against 2.5–4.1 ms (benchmarks/step_speed.py); the activation took about a
+sixth of a training step and a fifth of an evaluation. The two agree to float rounding (5e-7 on values,
+1e-5 on gradients up to 5).
 """
 
 from __future__ import annotations
@@ -45,13 +46,18 @@ class GELUTanh(nn.Module):
         return _SigmoidGELUTanh.apply(x)
 
 
+def replace_modules(model, kinds: tuple[type, ...], make):
+    """``model`` with every submodule that is one of ``kinds`` replaced by ``make()``."""
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, kinds):
+                setattr(parent, name, make())
+    return model
+
+
 def with_fast_activations(model):
     """``model`` with every tanh-GELU module of transformers replaced by GELUTanh (no weights change)."""
     from transformers import activations
 
     slow = tuple(getattr(activations, name) for name in ("GELUTanh", "PytorchGELUTanh") if hasattr(activations, name))
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, slow):
-                setattr(parent, name, GELUTanh())
-    return model
+    return replace_modules(model, slow, GELUTanh)
