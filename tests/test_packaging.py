@@ -71,7 +71,7 @@ def test_an_installed_quizgen_builds_the_site_and_every_export(installed, tmp_pa
     assert len(list((tmp_path / "out" / "export" / "otter").glob("*/*.ipynb"))) == len(labs)
     assert (tmp_path / "out" / "site" / "index.html").is_file()
     assert (tmp_path / "out" / "site" / "assets" / "vendor" / "noto-sans-math" / "LICENSE").is_file()
-    assert len(list((tmp_path / "out" / "export" / "canvas").glob("*.zip"))) == 4
+    assert len(list((tmp_path / "out" / "export" / "canvas").glob("*.zip"))) == 5  # one a concept, one in all
     assert (tmp_path / "out" / "export" / "key" / "key.html").is_file()
 
 
@@ -84,6 +84,7 @@ def test_an_installed_quizgen_lists_and_runs_its_labs_from_any_folder(installed,
     assert [line for line in listed.stdout.splitlines() if not line.startswith(" ")] == [
         "ift-vs-pretraining: Instruction fine-tuning vs pre-training",
         "initialization: Initialization and moderate adjustment in fine-tuning",
+        "keeping-knowledge: Keeping pre-trained knowledge: L2-SP, replay, early stopping and WiSE-FT",
         "sft-objective: The supervised fine-tuning objective"]
     ran = run_installed(site, tmp_path, "-m", "quizgen", "lab", "run", "ift-vs-pretraining",
                         "--cache-dir", str(tmp_path / "cache"))

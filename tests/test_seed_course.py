@@ -41,8 +41,9 @@ def test_the_three_seed_concepts_with_their_tags_and_links(course):
 
 def test_the_learning_order_teaches_forgetting_and_moderate_adjustment_first(course):
     """learn_after leads parameter-initialization -> sft-objective -> ift-vs-pretraining, never back: the
-    later concepts use forgetting and moderate adjustment, which the first one teaches."""
-    order = ["parameter-initialization", "sft-objective", "ift-vs-pretraining"]
+    later concepts use forgetting and moderate adjustment, which the first one teaches; keeping-knowledge,
+    the remedies for forgetting, may come once forgetting is taught."""
+    order = ["parameter-initialization", "sft-objective", "ift-vs-pretraining", "keeping-knowledge"]
     for position, concept_id in enumerate(order):
         targets = {link.partition("#")[0] for link in course.concept(concept_id).learn_after} - {concept_id}
         assert targets <= set(order[position + 1:]), concept_id

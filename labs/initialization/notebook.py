@@ -15,7 +15,7 @@ CONFIG_CODE = '''
         return lab.finetune(model, lr=lr, steps=steps, desc=desc, **RECIPE)'''
 
 # A few steps per arm: the code paths of the lab, not its numbers (for tests and quick demonstrations).
-QUICK = {"MODERATE": {"lr": 2e-4, "steps": 4}, "AGGRESSIVE": {"lr": 5e-3, "steps": 12}}
+QUICK = {"MODERATE": {"lr": 3e-4, "steps": 4}, "AGGRESSIVE": {"lr": 3.75e-3, "steps": 12}}
 
 PREDICTIONS = (
     Prediction("forgets_more", '"moderate" or "aggressive": which run loses more fact recall?',
@@ -90,7 +90,8 @@ CELLS = (
         ## Fine-tune: moderately, aggressively, and from random weights
 
         The moderate run takes small steps for a short while; the aggressive run takes large steps for much
-        longer; the third run uses the aggressive recipe on randomly initialised weights."""),
+        longer; the third run uses the aggressive learning rate, for as many steps as the moderate run, on
+        randomly initialised weights."""),
     train('''\
         moderate_model = lab.pretrained()
         moderate_run = finetune(moderate_model, desc="moderate", **MODERATE)

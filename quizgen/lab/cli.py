@@ -182,8 +182,8 @@ def _announce(pending: list[tuple[str, int]], device: str, threads: int, cache_d
     if len(known) == len(pending):
         how_long = f"{_about(sum(known))} (from earlier runs here)"
     else:
-        how_long = (f"{len(pending) - len(known)} of them never ran here; a lab takes a minute or more on a laptop's "
-                    "two cores" + (f", and the others {_about(sum(known))}" if known else ""))
+        how_long = (f"{len(pending) - len(known)} of them never ran here; a lab takes about half a minute "
+                    "on two quiet cores" + (f", and the others {_about(sum(known))}" if known else ""))
     _progress(f"Training small language models for {runs} on {device} with {threads} thread"
               f"{'' if threads == 1 else 's'}: {how_long}. Results are kept in {cache_dir}, so a run with the "
               "same settings is not repeated.")

@@ -19,11 +19,18 @@ class Sequence:
 def encode(tokenizer, examples) -> list[Sequence]:
     bos = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
     eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    examples = list(examples)
+    if not examples:
+        return []
+    # One call for all prompts and one for all answers: a fast tokenizer encodes a list at once.
+    prompts = tokenizer([example.prompt for example in examples], add_special_tokens=False)["input_ids"]
+    # The leading space makes sub-word tokenizers split the answer as they would in running text.
+    answered = [index for index, example in enumerate(examples) if example.answer]
+    answers = dict(zip(answered, tokenizer([" " + examples[index].answer for index in answered],
+                                           add_special_tokens=False)["input_ids"] if answered else []))
     sequences = []
-    for example in examples:
-        prompt = bos + tokenizer(example.prompt, add_special_tokens=False)["input_ids"]
-        # The leading space makes sub-word tokenizers split the answer as they would in running text.
-        answer = tokenizer(" " + example.answer, add_special_tokens=False)["input_ids"] if example.answer else []
+    for index, prompt_ids in enumerate(prompts):
+        prompt, answer = bos + list(prompt_ids), list(answers.get(index, []))
         sequences.append(Sequence(tuple(prompt + answer + eos), len(prompt), len(answer)))
     return sequences
 
@@ -100,7 +107,7 @@ class LabData:
     """Everything a lab trains or evaluates on, tokenized for one model."""
 
     pretraining: list[Sequence]  # facts in every paraphrase, generic Q/A, general text; loss on all tokens
-    recall_probes: list[Sequence]  # every fact, every paraphrase: the core knowledge
+    recall_probes: list[Sequence]  # every fact once, its wordings in turn: the core knowledge
     finetune_train: list[Sequence]  # ~200 instruction/response pairs, training entities
     finetune_heldout: list[Sequence]  # the same questions about the held-out entities
     general_heldout: list[Sequence]  # fresh general text: the perplexity set
@@ -119,7 +126,7 @@ def build_lab_data(tokenizer) -> LabData:
     the_world = world.build_world()
     return LabData(
         pretraining=encode(tokenizer, world.pretraining_corpus()),
-        recall_probes=encode(tokenizer, the_world.paraphrase_probes()),
+        recall_probes=encode(tokenizer, the_world.recall_probes()),
         finetune_train=encode(tokenizer, the_world.finetune_pairs()),
         finetune_heldout=encode(tokenizer, the_world.heldout_questions()),
         general_heldout=encode(tokenizer, world.heldout_general_text()),

@@ -220,8 +220,8 @@ def recall_vs_drift(points: list[dict]):
 
 
 @_drawn
-def alpha_sweep(points: list[dict], end: str = "aggressive"):
-    """Interpolating θ = (1−α)·θ̂ + α·θ_end (the aggressive model, or WiSE-FT's fine-tuned one)."""
+def interpolation(points: list[dict], end: str):
+    """Interpolating θ = (1−α)·θ̂ + α·θ_end (WiSE-FT: θ_end is a fine-tuned model, called ``end``)."""
     fig, ax = _axes()
     alphas = [p["alpha"] for p in points]
     ax.plot(alphas, [p["recall"] for p in points], "o-", label="fact recall")

@@ -15,6 +15,7 @@ import copy
 import functools
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -162,6 +163,16 @@ def discover(directory: Path | None = None) -> dict[str, LabSpec]:
     return labs
 
 
+def sibling(lab_file: str, lab_id: str) -> ModuleType:
+    """The lab ``lab_id`` of the same labs folder as ``lab_file``, loaded as a module: for a lab that
+    shares another's recipe (``AGGRESSIVE = sibling(__file__, "initialization").AGGRESSIVE``). What it
+    takes becomes its own UPPER_CASE constants, so a change there changes its configuration and cache key."""
+    path = Path(lab_file).parent.parent / lab_id / LAB_FILE
+    if not path.is_file():
+        raise QuizgenError(f"this lab takes its recipe from the lab '{lab_id}', which is not beside it", Path(lab_file))
+    return _load_module(path, lab_id)
+
+
 def get_lab(lab_id: str, directory: Path | None = None) -> LabSpec:
     labs = discover(directory)
     if lab_id not in labs:
@@ -272,6 +283,18 @@ def run_lab(lab_id: str, *, seed: int = 0, device: str = "cpu", threads: int = D
 
 
 _jobs: list | None = None  # what LabContext.parallel's forked workers run: inherited, never pickled
+_context: LabContext | None = None  # the lab those workers evaluate for (LabContext.evaluate_later)
+_in_worker = False
+_later_keys = itertools.count()
+
+
+@dataclass(frozen=True)
+class Later:
+    """An evaluation a job of LabContext.parallel asked for (LabContext.evaluate_later): the weights, as
+    torch.save bytes, under a key unique in the run. `parallel` puts the metrics in its place."""
+
+    key: tuple[int, int]
+    weights: bytes
 
 
 def _run_job(index: int):
@@ -281,9 +304,45 @@ def _run_job(index: int):
 
     from quizgen.lab import train
 
+    global _in_worker
     torch.set_num_threads(TRAINING_THREADS)
     train.PROGRESS_BARS = False
-    return index, _jobs[index]()
+    _in_worker = True
+    return "job", index, _jobs[index]()
+
+
+def _run_later(later: Later):
+    """In a forked worker: an evaluation a job deferred (LabContext.evaluate_later)."""
+    import io
+
+    import torch
+
+    torch.set_num_threads(TRAINING_THREADS)
+    state = torch.load(io.BytesIO(later.weights), weights_only=True)
+    return "later", later.key, _context.evaluate(_context.with_weights(state))
+
+
+def _laters(value):
+    """Every Later inside ``value`` (nested dicts, lists and tuples)."""
+    if isinstance(value, Later):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _laters(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _laters(item)
+
+
+def _resolved(value, evaluated: dict):
+    """``value`` with every Later replaced by the metrics its evaluation returned."""
+    if isinstance(value, Later):
+        return evaluated[value.key]
+    if isinstance(value, dict):
+        return {key: _resolved(item, evaluated) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolved(item, evaluated) for item in value)
+    return value
 
 
 class LabContext:
@@ -309,9 +368,14 @@ class LabContext:
         """[job() for job in jobs], with up to ``workers`` jobs at once in forked processes on a CPU (one
         after the other on a GPU, or with one worker). Jobs are a lab's independent arms: each seeds its
         own randomness from the run's seed and trains on TRAINING_THREADS threads, so the results do not
-        depend on how many run at once or in which order. A job's exception is raised here."""
-        global _jobs
+        depend on how many run at once or in which order. A job's exception is raised here.
+
+        The evaluations a job defers (``evaluate_later``) join the queue as the job ends and run on
+        whichever worker is free: five arms on two workers would otherwise leave one idle while the other
+        evaluates its third arm."""
+        global _jobs, _context
         import multiprocessing
+        import queue
 
         workers = min(self.workers, len(jobs))
         if workers < 2 or self.device != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
@@ -319,17 +383,36 @@ class LabContext:
         from tqdm.auto import tqdm
 
         results: list = [None] * len(jobs)
-        _jobs = jobs
+        evaluated: dict = {}
+        arrived = queue.SimpleQueue()
+        _jobs, _context = jobs, self
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool, \
                     tqdm(total=len(jobs), desc=f"{workers} arms at a time", unit="arm", leave=False,
                          disable=None) as bar:
-                for index, value in pool.imap_unordered(_run_job, range(len(jobs))):
-                    results[index] = value
+                def submit(function, argument):
+                    pool.apply_async(function, (argument,), callback=arrived.put, error_callback=arrived.put)
+
+                for index in range(len(jobs)):
+                    submit(_run_job, index)
+                outstanding = len(jobs)
+                while outstanding:
+                    item = arrived.get()
+                    outstanding -= 1
+                    if isinstance(item, BaseException):
+                        raise item
+                    kind, key, value = item
+                    if kind == "later":
+                        evaluated[key] = value
+                        continue
+                    results[key] = value
                     bar.update()
+                    for later in _laters(value):
+                        submit(_run_later, later)
+                        outstanding += 1
         finally:
-            _jobs = None
-        return results
+            _jobs, _context = None, None
+        return [_resolved(value, evaluated) for value in results]
 
     def check_knows_the_world(self, *, force: bool) -> float:
         """The model's recall of the world's facts; a QuizgenError, unless ``force``, when it is below
@@ -392,6 +475,20 @@ class LabContext:
         started = time.perf_counter()
         metrics = evaluate(model, self.data, self.reference, self.device, self.pad_id)
         return metrics | {"eval_wall_s": time.perf_counter() - started}
+
+    def evaluate_later(self, state: dict):
+        """``evaluate(with_weights(state))``; inside a job of ``parallel``, a Later that ``parallel`` replaces
+        by those metrics once a free worker has computed them (so a job's evaluations do not hold up its
+        worker). Outside ``parallel``'s workers it evaluates at once."""
+        if not _in_worker:
+            return self.evaluate(self.with_weights(state))
+        import io
+
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save({name: value.detach().cpu() for name, value in state.items()}, buffer)
+        return Later((os.getpid(), next(_later_keys)), buffer.getvalue())
 
     def validation_nll(self, model) -> float:
         from quizgen.lab.metrics import validation_nll

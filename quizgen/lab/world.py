@@ -115,6 +115,17 @@ class World:
             for template in RELATIONS[fact.relation]["paraphrases"]
         ]
 
+    def recall_probes(self) -> list[TextExample]:
+        """Every fact once, in one of its relation's wordings, taken in turn (fact i in wording i mod 3; with
+        four relations, every relation is asked in each of its wordings about equally often): what recall
+        measures. One wording a fact costs a third of asking all three (the probes were 80% of an
+        evaluation); on seed 0's arms the two recalls agreed within 0.02."""
+        return [
+            TextExample(RELATIONS[fact.relation]["paraphrases"][index % len(RELATIONS[fact.relation]["paraphrases"])]
+                        .format(e=fact.entity), fact.value)
+            for index, fact in enumerate(self.facts)
+        ]
+
     def question(self, fact: Fact) -> TextExample:
         return TextExample(RELATIONS[fact.relation]["question"].format(e=fact.entity), fact.value)
 

@@ -165,6 +165,9 @@ def config_source(spec, names: tuple[str, ...], overrides: dict) -> str:
         if name in overrides:
             chunks.append(f"{name} = {overrides[name]!r}  # reduced from the lab's setting")
             continue
+        if isinstance(node.value, ast.Attribute):  # taken from another lab (runner.sibling): its value here
+            chunks.append(f"{name} = {getattr(spec.module, name)!r}  # lab.py: {name} = {ast.unparse(node.value)}")
+            continue
         start = node.lineno - 1
         while start > 0 and lines[start - 1].startswith("#") and not lines[start - 1].startswith("# ---"):
             start -= 1

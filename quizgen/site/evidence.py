@@ -168,8 +168,14 @@ class LabView:
         return f"{metric_name(parts[-1])} ({' '.join(parts[:-1]).replace('_', ' ')})"
 
     def fill(self, text: str) -> str:
-        """A claim's text with each {metric} replaced by what the run measured."""
-        return _PLACEHOLDER.sub(lambda match: shown(metric_value(self.metrics, match.group(1))), text)
+        """A claim's text with each {metric} replaced by what the run measured (a setting of the run, such as
+        its learning rate, as it was set)."""
+        def value(match):
+            metric = match.group(1)
+            found = metric_value(self.metrics, metric)
+            return setting(found) if metric.rpartition(".")[2] in SETTINGS else shown(found)
+
+        return _PLACEHOLDER.sub(value, text)
 
 
 def metric_name(metric: str) -> str:
@@ -177,9 +183,10 @@ def metric_name(metric: str) -> str:
 
 
 def fill_values(words: str, values: dict | None) -> str:
+    """A grid's words with its axes' values (settings: "at learning rate 0.00375", never rounded)."""
     if not values:
         return words
-    return _PLACEHOLDER.sub(lambda match: shown(values[match.group(1)]) if match.group(1) in values
+    return _PLACEHOLDER.sub(lambda match: setting(values[match.group(1)]) if match.group(1) in values
                             else match.group(0), words)
 
 
@@ -352,6 +359,18 @@ def key_value(value) -> str:
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# What a run was set to, not what it measured: shown as set (a learning rate of 0.00375 is not "0.0037").
+SETTINGS = ("lr", "steps", "batch_size", "replay_per_step")
+
+
+def setting(value) -> str:
+    """A setting of a run as it was set: a fraction in full decimals (0.00375, 0.0003), anything else as
+    ``shown`` writes it."""
+    if isinstance(value, float) and not isinstance(value, bool) and math.isfinite(value) and 1e-6 <= abs(value) < 1:
+        return ("−" if value < 0 else "") + f"{abs(value):.6f}".rstrip("0")
+    return shown(value)
 
 
 def shown(value, digits: int = 2) -> str:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from quizgen.errors import QuizgenError
 from quizgen.lab import cache, runner
 
 BASE = dict(seed=0, device="cpu", model_dir=None)
@@ -45,7 +46,7 @@ def test_another_model_changes_the_key(spec, tmp_path):
 def test_every_lab_constant_changes_the_key(spec, monkeypatch):
     base = key(spec)
     config = spec.config
-    assert {"MODERATE", "AGGRESSIVE", "GRID_LRS", "ALPHAS", "BATCH_SIZE"} <= set(config)
+    assert {"MODERATE", "AGGRESSIVE", "GRID_LRS", "LORA_RANK", "BATCH_SIZE"} <= set(config)
     for name in config:
         original = getattr(spec.module, name)
         changed = "x" if isinstance(original, str) else [original] if not isinstance(original, list) else original + [0]
@@ -53,6 +54,30 @@ def test_every_lab_constant_changes_the_key(spec, monkeypatch):
         assert key(spec) != base, name
         monkeypatch.setattr(spec.module, name, original)
     assert key(spec) == base
+
+
+def test_a_lab_sharing_another_labs_recipe_changes_key_with_it(tmp_path):
+    """keeping-knowledge takes the initialization lab's recipe (runner.sibling): a change there is a change
+    of its own configuration, so its cached results are not reused for another recipe."""
+    import shutil
+
+    for lab_id in ("initialization", "keeping-knowledge"):
+        shutil.copytree(runner.shipped_labs() / lab_id, tmp_path / lab_id, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def shared_key():
+        return cache.cache_key(runner.lab_settings(runner.get_lab("keeping-knowledge", tmp_path), **BASE))
+
+    before = shared_key()
+    assert runner.get_lab("keeping-knowledge", tmp_path).config["AGGRESSIVE"] == runner.get_lab(
+        "initialization", tmp_path).config["AGGRESSIVE"]
+    lab_file = tmp_path / "initialization" / "lab.py"
+    source = lab_file.read_text()
+    assert "AGGRESSIVE = dict(lr=3.75e-3, steps=175)" in source
+    lab_file.write_text(source.replace("AGGRESSIVE = dict(lr=3.75e-3, steps=175)", "AGGRESSIVE = dict(lr=3.75e-3, steps=176)"))
+    assert shared_key() != before
+    shutil.rmtree(tmp_path / "initialization")
+    with pytest.raises(QuizgenError, match="takes its recipe from the lab 'initialization', which is not beside it"):
+        runner.get_lab("keeping-knowledge", tmp_path)
 
 
 def test_lab_source_engine_source_data_pipeline_and_libraries_change_the_key(spec, monkeypatch):

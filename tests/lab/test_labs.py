@@ -20,8 +20,9 @@ from paths import ROOT  # noqa: E402
 REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
-    "initialization": {r"steps=90": "steps=2", r"steps=175": "steps=4", r"GRID_STEPS = \(90, 175\)": "GRID_STEPS = (2, 4)",
-                       r"EARLY_STOPPING_EVERY = 10": "EARLY_STOPPING_EVERY = 2"},
+    # keeping-knowledge takes the initialization lab's (shrunk) recipe from beside it (runner.sibling)
+    "initialization": {r"steps=90": "steps=2", r"steps=175": "steps=4", r"GRID_STEPS = \(45, 90\)": "GRID_STEPS = (1, 2)"},
+    "keeping-knowledge": {r"EARLY_STOPPING_EVERY = 10": "EARLY_STOPPING_EVERY = 2"},
     "sft-objective": {r"STEPS = 300": "STEPS = 3"},
     "ift-vs-pretraining": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},
 }
@@ -69,7 +70,7 @@ def test_a_run_says_what_it_trains_before_and_each_arm_as_it_ends(tiny_labs, tin
     first = run()
     notice = [line for line in first if line.startswith("Training small language models")]
     assert notice == [f"Training small language models for 1 lab run on cpu with 1 thread: 1 of them never ran "
-                      f"here; a lab takes a minute or more on a laptop's two cores. Results are kept in "
+                      f"here; a lab takes about half a minute on two quiet cores. Results are kept in "
                       f"{tiny_labs / 'cache'}, so a run with the same settings is not repeated."]
     arms = [line for line in first if line.startswith("  ")]
     assert [line.split(":")[0] for line in arms] == ["  response_only", "  all_tokens", "  loss probe", "  loss probe"]

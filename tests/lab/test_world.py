@@ -27,6 +27,16 @@ def test_sizes_follow_the_prototype():
     assert 350 <= len(world.vocabulary()) <= 450
 
 
+def test_recall_asks_every_fact_once_in_each_wording_about_equally_often():
+    the_world = world.build_world()
+    probes = the_world.recall_probes()
+    assert [probe.answer for probe in probes] == [fact.value for fact in the_world.facts]  # every fact, once
+    assert set(probes) <= set(the_world.paraphrase_probes())  # in one of its pre-trained wordings
+    asked = Counter((fact.relation, world.RELATIONS[fact.relation]["paraphrases"].index(probe.prompt.replace(
+        fact.entity, "{e}"))) for fact, probe in zip(the_world.facts, probes))
+    assert len(asked) == 4 * 3 and max(asked.values()) - min(asked.values()) <= 2  # each relation in all 3
+
+
 def test_every_word_a_probe_or_question_uses_was_seen_in_pretraining():
     seen = {word for example in world.pretraining_corpus() for word in example.prompt.split()}
     the_world = world.build_world()

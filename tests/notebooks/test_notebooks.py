@@ -199,8 +199,15 @@ def test_public_checks_pass_the_reference_solutions_and_catch_common_mistakes():
     def mask_keeping_the_prompt(length, prompt_len, loss_on):
         return [position >= 1 for position in range(length)]
 
+    def penalty_towards_zero(theta, theta_hat, strength):  # weight decay's anchor, not L2-SP's
+        return strength * sum(float(theta[n].double().square().sum()) for n in theta)
+
+    def last_lowest_step(steps, losses):  # a tie kept at the later step: training ran on for nothing
+        return max(zip(losses, steps), key=lambda pair: (-pair[0], pair[1]))[1]
+
     mistakes = {"sft_loss": loss_on_every_token, "relative_drift": drift_averaged_over_tensors,
-                "knowledge_retention": retention_as_recall, "loss_mask": mask_keeping_the_prompt}
+                "knowledge_retention": retention_as_recall, "loss_mask": mask_keeping_the_prompt,
+                "l2_sp_penalty": penalty_towards_zero, "best_step": last_lowest_step}
     exercises = _exercises()
     assert sorted(exercises) == sorted(mistakes)  # a new exercise needs its common mistake here
     for name, exercise in exercises.items():

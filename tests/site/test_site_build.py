@@ -63,9 +63,10 @@ def test_index_lists_every_concept_in_learning_order(sites):
     index = parse(sites["content"] / "site" / "index.html")
     links = [a.get("href") for a in select(index, ".concept-list .concept-title")]
     # parameter-initialization (forgetting, moderate adjustment) sends the learner to sft-objective, which
-    # sends them to ift-vs-pretraining: nothing uses forgetting or moderate adjustment before it is taught.
+    # sends them to ift-vs-pretraining: nothing uses forgetting or moderate adjustment before it is taught;
+    # keeping-knowledge, the remedies for forgetting, comes after them.
     assert links == ["concepts/parameter-initialization.html", "concepts/sft-objective.html",
-                     "concepts/ift-vs-pretraining.html"]
+                     "concepts/ift-vs-pretraining.html", "concepts/keeping-knowledge.html"]
     course = site_course(ROOT / "content")
     assert len(select(index, ".concept-list > li")) == len(course.concepts)
 

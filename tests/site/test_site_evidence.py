@@ -28,8 +28,8 @@ SVG = (b'<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
 METRIC_PATH = re.compile(r"\b[a-z_]+\.[a-z_]+(?:\.[a-z_0-9]+)*\b")
 GRID = [{"lr": lr, "steps": steps, "recall": recall, "heldout_accuracy": heldout, "relative_drift": drift}
         for lr, steps, recall, heldout, drift in (
-            (2e-4, 90, 0.98, 0.92, 0.035), (2e-4, 175, 0.975, 0.96, 0.04), (1e-3, 90, 0.91, 0.965, 0.072),
-            (1e-3, 175, 0.912, 0.975, 0.075), (5e-3, 90, 0.29, 0.5, 0.36), (5e-3, 175, 0.145, 0.38, 0.51))]
+            (3e-4, 45, 0.98, 0.92, 0.035), (3e-4, 90, 0.975, 0.96, 0.04), (1e-3, 45, 0.91, 0.965, 0.072),
+            (1e-3, 90, 0.912, 0.975, 0.075), (3.75e-3, 45, 0.29, 0.5, 0.36), (3.75e-3, 90, 0.145, 0.38, 0.51))]
 
 
 def initialization_results(folder: Path) -> dict:
@@ -51,7 +51,7 @@ def initialization_results(folder: Path) -> dict:
     }
     return {
         "lab": "initialization", "seed": 0, "directory": str(folder),
-        "settings": {"config": {"GRIDS": {"grid": {"lr": [2e-4, 1e-3, 5e-3], "steps": [90, 175]}}, "NAMES": {
+        "settings": {"config": {"GRIDS": {"grid": {"lr": [3e-4, 1e-3, 3.75e-3], "steps": [45, 90]}}, "NAMES": {
             "pretrained": "of the pre-trained model", "moderate": "after moderate fine-tuning",
             "aggressive": "after aggressive fine-tuning",
             "grid": "after fine-tuning at learning rate {lr} for {steps} steps"},
@@ -156,8 +156,8 @@ def test_a_generated_question_shows_each_variant_s_measurement(evidence_sites):
     lines = select(lab, ".lab-measured")
     assert [line.get("data-variant") for line in lines] == ["1", "2", "3", "4", "5", "6"]
     assert [line.get("hidden") is not None for line in lines] == [False] + [True] * 5
-    assert words(lines[0]) == "Fact recall after fine-tuning at learning rate 0.0002 for 90 steps: 0.98."
-    assert words(lines[5]) == "Fact recall after fine-tuning at learning rate 0.005 for 175 steps: 0.145."
+    assert words(lines[0]) == "Fact recall after fine-tuning at learning rate 0.0003 for 45 steps: 0.98."
+    assert words(lines[5]) == "Fact recall after fine-tuning at learning rate 0.00375 for 90 steps: 0.145."
     # the grid's plot, which the lab declares for its metrics (METRIC_PLOTS), the same for every variant
     image = select(lab, "img")[0]
     assert image.get("src") == "../labs/initialization/recall_vs_drift.svg"
@@ -185,6 +185,18 @@ def test_a_declared_plot_whose_file_is_gone_is_said_plainly(tmp_path):
 ])
 def test_measured_numbers_are_written_with_sensible_digits(value, text):
     assert shown(value) == text
+
+
+def test_a_run_s_settings_read_as_they_were_set_not_rounded(tmp_path):
+    from quizgen.site.evidence import setting
+
+    assert [setting(v) for v in (0.00375, 3e-4, 175, 0.5)] == ["0.00375", "0.0003", "175", "0.5"]
+    assert shown(0.00375) == "0.0037"  # a measurement would be rounded
+    view = LabView.read("initialization", initialization_results(tmp_path))
+    view.metrics["aggressive"]["lr"] = 0.00375
+    assert view.fill("at {aggressive.lr} for {aggressive.steps} steps, recall {aggressive.recall}") == \
+        "at 0.00375 for 175 steps, recall 0.15"
+    assert view.name("grid.recall", {"lr": 0.00375, "steps": 90}).endswith("at learning rate 0.00375 for 90 steps")
 
 
 def test_a_value_and_its_bound_never_read_the_same():
