@@ -1,7 +1,7 @@
 """Full-size lab notebooks against the lab time budget: each lab's solution notebook, with the lab's own
 settings (not the recipes' QUICK ones), run top to bottom by nbclient on a fresh kernel, as a learner runs it.
 
-    python benchmarks/notebook_speed.py [--labs initialization sft-objective ift-vs-pretraining] [--runs 1]
+    python benchmarks/notebook_speed.py [--labs initialization keeping-knowledge sft-objective ift-vs-pretraining] [--runs 1]
 
 Reports, per lab, the wall time of the whole notebook (kernel start included), the time of its slowest
 cells, and the budget (issue 3: one lab, all arms, CPU, 2 threads, <= 60 s median). Writes
@@ -23,7 +23,7 @@ import record
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_BUDGET_S = 60
-LABS = ("initialization", "sft-objective", "ift-vs-pretraining")
+LABS = ("initialization", "keeping-knowledge", "sft-objective", "ift-vs-pretraining")
 
 
 def cell_seconds(cell) -> float:
