@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from quizgen.build import build
-from quizgen.site.evidence import LabView, distinct, image_size, notebook_pages, shown
+from quizgen.site.evidence import LabView, distinct, image_size, notebook_pages, setting, shown
 from site_helpers import AXE, FULL, ROOT, needs
 from test_site_build import parse, select
 
@@ -188,8 +188,6 @@ def test_measured_numbers_are_written_with_sensible_digits(value, text):
 
 
 def test_a_run_s_settings_read_as_they_were_set_not_rounded(tmp_path):
-    from quizgen.site.evidence import setting
-
     assert [setting(v) for v in (0.00375, 3e-4, 175, 0.5)] == ["0.00375", "0.0003", "175", "0.5"]
     assert shown(0.00375) == "0.0037"  # a measurement would be rounded
     view = LabView.read("initialization", initialization_results(tmp_path))
@@ -309,5 +307,5 @@ def test_the_variant_on_screen_shows_its_own_measurement(watched, evidence_sites
     assert visible.get_attribute("data-variant") == index
     stem = section.locator(".stem [data-variant]:visible").inner_text()
     learning_rate = re.search(r"learning rate of (\S+)", stem).group(1)
-    assert f"learning rate {shown(float(learning_rate))} for" in visible.inner_text()
+    assert f"learning rate {setting(float(learning_rate))} for" in visible.inner_text()
 
