@@ -8,9 +8,10 @@ recipe (docs/labs.md quotes these figures):
 1. **The activation alone**: GPT-2's tanh GELU on a 1024×512 tensor, torch's kernel
    (`gelu(approximate="tanh")`) against quizgen.lab.activations' sigmoid form, forward and forward+backward.
 2. **A step and an evaluation, before and after**: "before" fills rows in order (one row per run of
-   sequences that fits, as the loop did) and computes the activation with transformers' module; "after"
-   is the loop as it is. The two alternate, --rounds times, in this one process, so that the machine's
-   drift falls on both alike; the figures are medians.
+   sequences that fits, as the loop did) and computes the activation with transformers' module;
+   "first-fit" fills rows first-fit, longest first, without spreading them evenly (as the loop did next);
+   "after" is the loop as it is. They alternate, --rounds times, in this one process, so that the
+   machine's drift falls on all alike; the figures are medians.
 3. **A step's fixed cost**: the median step at 1, 16 and 64 pairs a batch.
 
 Writes benchmarks/out/step_speed.json.
@@ -69,6 +70,15 @@ def in_order(sequences, pad_id: int, loss_on: str, width: int = 64):
     return reduce(lambda a, b: stacked(a, b, pad_id), (packed(group, pad_id, loss_on, width) for group in groups))
 
 
+def first_fit(sequences, pad_id: int, loss_on: str, width: int = 64):
+    """The rows first-fit gives, longest first, not spread evenly over their count."""
+    from quizgen.lab.data import _first_fit, packed
+    from quizgen.lab.train import stacked
+
+    order = sorted(sequences, key=lambda s: len(s.ids), reverse=True)
+    return reduce(lambda a, b: stacked(a, b, pad_id), (packed(row, pad_id, loss_on, width) for row in _first_fit(order, width)))
+
+
 def with_transformers_activation(model):
     from transformers import activations
 
@@ -98,7 +108,8 @@ def main() -> None:
     spec = runner.get_lab("initialization")
     lab = runner.LabContext(seed=0, device="cpu", model_dir=None)
     arm = spec.module.AGGRESSIVE | {"steps": args.steps}
-    variants = {"before": (in_order, with_transformers_activation), "after": (data.packed, lambda model: model)}
+    variants = {"before": (in_order, with_transformers_activation), "first-fit": (first_fit, lambda model: model),
+                "after": (data.packed, lambda model: model)}
     step_s: dict[str, list[float]] = {name: [] for name in variants}
     eval_s: dict[str, list[float]] = {name: [] for name in variants}
     try:
@@ -117,10 +128,11 @@ def main() -> None:
                for name in variants}
     step_ratio = medians["before"]["step_s"] / medians["after"]["step_s"]
     eval_ratio = medians["before"]["eval_s"] / medians["after"]["eval_s"]
-    print(f"step: {medians['before']['step_s'] * 1e3:.1f} ms before, {medians['after']['step_s'] * 1e3:.1f} ms "
-          f"after ({step_ratio:.2f}x); evaluation {medians['before']['eval_s']:.2f} s before, "
-          f"{medians['after']['eval_s']:.2f} s after ({eval_ratio:.2f}x); medians of {args.rounds} rounds",
-          flush=True)
+    spread_ratio = medians["first-fit"]["step_s"] / medians["after"]["step_s"]
+    print(f"step: {medians['before']['step_s'] * 1e3:.1f} ms before, {medians['first-fit']['step_s'] * 1e3:.1f} ms "
+          f"first-fit, {medians['after']['step_s'] * 1e3:.1f} ms after ({step_ratio:.2f}x before, {spread_ratio:.2f}x "
+          f"first-fit); evaluation {medians['before']['eval_s']:.2f} s before, {medians['after']['eval_s']:.2f} s "
+          f"after ({eval_ratio:.2f}x); medians of {args.rounds} rounds", flush=True)
 
     recipe = {key: value for key, value in spec.module.RECIPE.items() if key != "batch_size"}
     by_batch = {}
@@ -134,6 +146,7 @@ def main() -> None:
     record.write(header, {
         "threads": runner.TRAINING_THREADS, "rounds": args.rounds, "steps": args.steps, "activation": gelu,
         "step_s": step_s, "eval_s": eval_s, "medians": medians, "step_ratio": step_ratio, "eval_ratio": eval_ratio,
+        "spread_step_ratio": spread_ratio,
         "median_step_s_by_batch": by_batch,
     })
 

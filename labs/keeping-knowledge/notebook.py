@@ -39,8 +39,11 @@ MEASUREMENTS = (
     Measurement("aggressive_recall", "fact recall after the aggressive run", 'aggressive["recall"]', None),
     Measurement("aggressive_drift", "relative drift of the aggressive run", 'aggressive["relative_drift"]', None),
     Measurement("early_stopping_recall", "fact recall of the early-stopped weights", 'early_stopping["recall"]', None),
+    # L2-SP's recall moves with the thread count more than the stable arms' (seed 0: 0.931 at one thread,
+    # 0.978 at two, 0.976 at four); over seeds 0–19 it stayed at 0.91–0.99, so ±0.1 takes any honest run
+    # and still tells it from the aggressive run's ~0.3.
     Measurement("l2_sp_recall", "fact recall after the L2-SP run", 'l2_sp["recall"]',
-                reference_interval("l2_sp.recall", 0.05)),
+                reference_interval("l2_sp.recall", 0.1)),
     Measurement("l2_sp_drift", "relative drift of the L2-SP run", 'l2_sp["relative_drift"]',
                 reference_interval("l2_sp.relative_drift", relative=0.1)),
     Measurement("penalty_aggressive", "l2_sp_penalty of the aggressive run's weights",

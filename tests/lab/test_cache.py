@@ -72,8 +72,8 @@ def test_a_lab_sharing_another_labs_recipe_changes_key_with_it(tmp_path):
         "initialization", tmp_path).config["AGGRESSIVE"]
     lab_file = tmp_path / "initialization" / "lab.py"
     source = lab_file.read_text()
-    assert "AGGRESSIVE = dict(lr=3.75e-3, steps=175)" in source
-    lab_file.write_text(source.replace("AGGRESSIVE = dict(lr=3.75e-3, steps=175)", "AGGRESSIVE = dict(lr=3.75e-3, steps=176)"))
+    assert "AGGRESSIVE = dict(lr=3.75e-3, steps=200)" in source
+    lab_file.write_text(source.replace("AGGRESSIVE = dict(lr=3.75e-3, steps=200)", "AGGRESSIVE = dict(lr=3.75e-3, steps=201)"))
     assert shared_key() != before
     shutil.rmtree(tmp_path / "initialization")
     with pytest.raises(QuizgenError, match="takes its recipe from the lab 'initialization', which is not beside it"):

@@ -21,7 +21,7 @@ REPO_LABS = ROOT / "labs"
 # Every step count shrunk, so that each lab runs in seconds; the code paths stay the same.
 TINY = {
     # keeping-knowledge takes the initialization lab's (shrunk) recipe from beside it (runner.sibling)
-    "initialization": {r"steps=90": "steps=2", r"steps=175": "steps=4", r"GRID_STEPS = \(45, 90\)": "GRID_STEPS = (1, 2)"},
+    "initialization": {r"steps=90": "steps=2", r"steps=200": "steps=4", r"GRID_STEPS = \(45, 90\)": "GRID_STEPS = (1, 2)"},
     "keeping-knowledge": {r"EARLY_STOPPING_EVERY = 10": "EARLY_STOPPING_EVERY = 2"},
     "sft-objective": {r"STEPS = 300": "STEPS = 3"},
     "ift-vs-pretraining": {r"steps=120": "steps=3", r"REPLAY_STEPS = 40": "REPLAY_STEPS = 2"},

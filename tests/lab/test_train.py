@@ -229,7 +229,7 @@ def test_early_stopping_keeps_the_lowest_validation_loss_and_the_earliest_on_a_t
     assert torch.equal(interpolated(theta_hat, theta_ft, 0.25)["w"], torch.tensor([1.0, 2.0]))
 
 
-def test_rows_are_filled_first_fit_longest_first_and_hold_every_sequence_once(lab_data, tokenizer):
+def test_rows_are_as_few_as_first_fit_gives_and_hold_every_sequence_once(lab_data, tokenizer):
     """A batch of the lab's 64 question/answer pairs (12–14 tokens) fills rows of 64 nearly full."""
     pairs = lab_data.finetune_train[:64]
     input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response", width=64)
@@ -244,6 +244,20 @@ def test_rows_are_filled_first_fit_longest_first_and_hold_every_sequence_once(la
     real = [ids for ids in found if any(i != tokenizer.pad_token_id for i in ids)]
     assert sorted(real) == sorted(s.ids for s in pairs)
     assert int((labels != -100).sum()) == sum(len(s.ids) - s.prompt_len for s in pairs)
+
+
+def test_a_batch_is_spread_evenly_over_its_rows(lab_data, tokenizer):
+    """The lab's 16 pairs a step fill as few rows as first-fit does, but evenly: the fullest row sets the
+    width every row is computed at, so first-fit's 64, 64, 64 and 13 tokens cost 256 positions for ~205."""
+    for start in range(0, 160, 16):
+        pairs = lab_data.finetune_train[start:start + 16]
+        total = sum(len(s.ids) for s in pairs)
+        input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response", width=64)
+        rows, width = input_ids.shape
+        assert rows == math.ceil(total / 64) or rows == math.ceil(total / 64) + 1
+        assert width <= math.ceil(total / rows) + max(len(s.ids) for s in pairs)
+        assert input_ids.numel() <= 1.1 * total
+        assert int((labels != -100).sum()) == sum(len(s.ids) - s.prompt_len for s in pairs)
 
 
 def test_a_sequence_longer_than_the_row_gets_a_row_of_its_own(lab_data, tokenizer):
