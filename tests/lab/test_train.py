@@ -252,7 +252,7 @@ def test_a_batch_is_spread_evenly_over_its_rows(lab_data, tokenizer):
     for start in range(0, 160, 16):
         pairs = lab_data.finetune_train[start:start + 16]
         total = sum(len(s.ids) for s in pairs)
-        input_ids, labels, positions = packed(pairs, tokenizer.pad_token_id, "response", width=64)
+        input_ids, labels, _ = packed(pairs, tokenizer.pad_token_id, "response", width=64)
         rows, width = input_ids.shape
         assert rows == math.ceil(total / 64) or rows == math.ceil(total / 64) + 1
         assert width <= math.ceil(total / rows) + max(len(s.ids) for s in pairs)
