@@ -22,18 +22,20 @@ _K3 = _K * 0.044715
 class _SigmoidGELUTanh(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        s = (x * x).mul_(_K3).add_(_K).mul_(x).sigmoid_()  # one new tensor, then in place
+        square = x * x
         if not x.requires_grad:  # nothing will ask for a gradient (evaluation): keep nothing
-            return s.mul_(x)
-        ctx.save_for_backward(x, s)
-        return x * s
+            return square.mul_(_K3).add_(_K).mul_(x).sigmoid_().mul_(x)
+        # d/dx x·σ(v) = σ + x·σ(1−σ)·v′, v′ = _K + 3·_K3·x²: computed here from the square, so that backward
+        # is one product and only the derivative is kept.
+        slope = square * (3 * _K3)
+        s = square.mul_(_K3).add_(_K).mul_(x).sigmoid_()  # in place from here on
+        ctx.save_for_backward(slope.add_(_K).mul_(x).mul_(s).mul_(1 - s).add_(s))
+        return s.mul_(x)
 
     @staticmethod
     def backward(ctx, grad):
-        x, s = ctx.saved_tensors
-        # d/dx x·σ(v) = σ + x·σ(1−σ)·v′, v′ = _K + 3·_K3·x²
-        derivative = (x * x).mul_(3 * _K3).add_(_K).mul_(x).mul_(s).mul_(1 - s).add_(s)
-        return derivative.mul_(grad)
+        (derivative,) = ctx.saved_tensors
+        return derivative * grad
 
 
 class GELUTanh(nn.Module):

@@ -89,6 +89,37 @@ def lr_at(step: int, steps: int, lr: float, warmup_steps: int, min_lr_ratio: flo
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def flattened(parameters, align: int = 16):
+    """One weight tensor and one gradient tensor holding all of ``parameters``, which become views into them
+    (each starting on a multiple of ``align`` elements) with their gradients zeroed: an optimizer given the
+    flat weights updates every parameter in one call, and autograd accumulates each parameter's gradient
+    into its slice of the flat gradient. Per element the arithmetic is the same as on separate tensors."""
+    import torch
+
+    offsets, total = [], 0
+    for p in parameters:
+        offsets.append(total)
+        total += -(-p.numel() // align) * align
+    first = parameters[0] if parameters else torch.empty(0)
+    weights = torch.nn.Parameter(torch.zeros(total, dtype=first.dtype, device=first.device))
+    weights.grad = torch.zeros_like(weights)
+    with torch.no_grad():
+        for p, start in zip(parameters, offsets):
+            view = weights[start:start + p.numel()].view_as(p)
+            view.copy_(p)
+            p.data = view
+            p.grad = weights.grad[start:start + p.numel()].view_as(p)
+    return weights, weights.grad
+
+
+def unflattened(parameters) -> None:
+    """Undo ``flattened``: each parameter its own storage again (a saved model must not share one buffer),
+    and no gradient."""
+    for p in parameters:
+        p.data = p.data.clone()
+        p.grad = None
+
+
 def train(
     model,
     sequences: list[Sequence],
@@ -135,8 +166,10 @@ def train(
     replay_order = torch.Generator().manual_seed(seed + 1)
     model.to(device).train()
     trained = [p for p in model.parameters() if p.requires_grad]
-    # The fused kernel is many times faster than the per-tensor loop on CPU for a model this small.
-    optimizer = torch.optim.AdamW(trained, lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True)
+    weights, grads = flattened(trained)
+    # The fused kernel is many times faster than the per-tensor loop on CPU for a model this small; on one
+    # flat tensor it is one call, as are zeroing and scaling the gradients.
+    optimizer = torch.optim.AdamW([weights], lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True)
 
     losses, snapshots, tokens_seen, target_tokens, elapsed_s = [], {}, [], [], []
     queue = torch.empty(0, dtype=torch.long)
@@ -162,10 +195,11 @@ def train(
             loss = objective = masked_nll(model, input_ids, labels, position_ids)
         if penalty is not None:
             objective = objective + penalty(model)
-        optimizer.zero_grad(set_to_none=True)
+        grads.zero_()
         objective.backward()
-        if grad_clip:
-            torch.nn.utils.clip_grad_norm_(trained, grad_clip)
+        if grad_clip:  # clip_grad_norm_'s arithmetic (the same norm, the same factor), on the flat gradient
+            total_norm = torch.nn.utils.get_total_norm([p.grad for p in trained])
+            grads.mul_(torch.clamp(grad_clip / (total_norm + 1e-6), max=1.0))
         optimizer.step()
 
         losses.append(loss.item())
@@ -176,6 +210,7 @@ def train(
             snapshots[step + 1] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if step % 25 == 0:
             progress.set_postfix(loss=f"{losses[-1]:.3f}")
+    unflattened(trained)
     model.eval()
     return TrainRun(
         loop=f"{train.__module__}.{train.__qualname__}",

@@ -112,6 +112,47 @@ def test_same_seed_and_threads_give_bit_identical_training(tokenizer, lab_data):
     assert losses_c != losses_a  # the seed really decides the batch order
 
 
+
+def test_one_flat_buffer_trains_exactly_as_torch_s_per_tensor_adamw_and_clipping(tiny_gpt2, lab_data, tokenizer):
+    """The loop keeps weights and gradients in one flat tensor each; per element that is the same arithmetic
+    as torch's AdamW and clip_grad_norm_ on separate tensors, bit for bit, with clipping active."""
+    pairs = lab_data.finetune_train[:24]
+    reference = copy.deepcopy(tiny_gpt2)
+    settings = dict(lr=3e-3, weight_decay=0.3, grad_clip=0.05)
+    run = train(tiny_gpt2, pairs, steps=5, batch_size=8, seed=2, pad_id=tokenizer.pad_token_id, **settings)
+
+    torch.manual_seed(2)
+    order = torch.Generator().manual_seed(2)
+    parameters = [p for p in reference.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=settings["lr"], betas=(0.9, 0.95),
+                                  weight_decay=settings["weight_decay"], fused=True)
+    reference.train()
+    queue, losses, clipped = torch.empty(0, dtype=torch.long), [], []
+    for step in range(5):
+        while len(queue) < 8:
+            queue = torch.cat([queue, torch.randperm(len(pairs), generator=order)])
+        batch, queue = [pairs[i] for i in queue[:8].tolist()], queue[8:]
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, 5, settings["lr"], 0, 0.1)
+        loss = masked_nll(reference, *packed(batch, tokenizer.pad_token_id, "response"))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clipped.append(torch.nn.utils.clip_grad_norm_(parameters, settings["grad_clip"]).item() > settings["grad_clip"])
+        optimizer.step()
+        losses.append(loss.item())
+    assert all(clipped)  # the clipping path really ran
+    assert run.losses == losses
+    trained, expected = tiny_gpt2.state_dict(), reference.state_dict()
+    assert all(torch.equal(trained[name], expected[name]) for name in expected)
+
+
+def test_after_training_each_parameter_has_its_own_storage_and_no_gradient(tiny_gpt2, lab_data, tokenizer, tmp_path):
+    train(tiny_gpt2, lab_data.finetune_train[:8], steps=2, lr=1e-3, batch_size=8, pad_id=tokenizer.pad_token_id)
+    parameters = list(tiny_gpt2.parameters())
+    assert len({p.untyped_storage().data_ptr() for p in parameters}) == len(parameters)
+    assert all(p.grad is None for p in parameters)
+    tiny_gpt2.save_pretrained(tmp_path)  # safetensors refuses tensors that share a buffer
+
 def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert lr_at(0, 100, 1.0, 10, 0.1) == pytest.approx(0.1)
     assert lr_at(9, 100, 1.0, 10, 0.1) == pytest.approx(1.0)
