@@ -1,6 +1,6 @@
 """What one training step and one evaluation cost, and what the loop's two speed-ups bought.
 
-    python benchmarks/step_speed.py [--rounds 4] [--steps 40]
+    python benchmarks/step_speed.py [--rounds 4] [--steps 40] [--against REV]
 
 On the one thread an arm trains on, from the shipped checkpoint, with the initialization lab's aggressive
 recipe (docs/labs.md quotes these figures):
@@ -13,6 +13,9 @@ recipe (docs/labs.md quotes these figures):
    "after" is the loop as it is. They alternate, --rounds times, in this one process, so that the
    machine's drift falls on all alike; the figures are medians.
 3. **A step's fixed cost**: the median step at 1, 16 and 64 pairs a batch.
+4. With `--against REV`: **the loop as it is against the loop at a git revision** (quizgen.lab.train and
+   quizgen.lab.activations as REV had them), alternating rounds at the labs' 16 pairs: the median step of
+   each, and whether the two trained the same losses bit for bit.
 
 Writes benchmarks/out/step_speed.json.
 """
@@ -21,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
+import types
 from functools import reduce
 
 import record
@@ -87,10 +93,53 @@ def with_transformers_activation(model):
     return replace_modules(model, (GELUTanh,), activations.GELUTanh)
 
 
+def loop_at(revision: str) -> dict:
+    """quizgen.lab.activations and quizgen.lab.train as they were at ``revision``, loaded as modules of
+    their own (the rest of quizgen is today's)."""
+    modules = {}
+    for name in ("activations", "train"):
+        path = f"quizgen/lab/{name}.py"
+        shown = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=record.ROOT, capture_output=True, text=True)
+        if shown.returncode:
+            sys.exit(f"--against {revision}: git cannot show {path} there ({shown.stderr.strip()})")
+        module = types.ModuleType(f"{name}_at_{revision}")
+        sys.modules[module.__name__] = module  # dataclasses look their module up by name
+        exec(compile(shown.stdout, f"{revision}:{path}", "exec"), module.__dict__)
+        modules[name] = module
+    return modules
+
+
+def against(revision: str, lab, spec, rounds: int, steps: int) -> dict:
+    """Median steps of the loop at ``revision`` and as it is, in alternating rounds at the labs' batch."""
+    from quizgen.lab import train
+    from quizgen.lab.activations import GELUTanh, replace_modules
+
+    then = loop_at(revision)
+    variants = {revision: (then["train"].train, lambda model: replace_modules(model, (GELUTanh,), then["activations"].GELUTanh)),
+                "now": (train.train, lambda model: model)}
+    arm = spec.module.AGGRESSIVE | {"steps": steps}
+    step_s: dict[str, list[float]] = {name: [] for name in variants}
+    losses: dict[str, list[float]] = {}
+    current = train.train
+    try:
+        for _ in range(rounds):
+            for name, (loop, prepare) in variants.items():
+                train.train = loop  # what lab.finetune calls
+                run = lab.finetune(prepare(lab.pretrained()), desc=name, **spec.module.RECIPE, **arm)
+                step_s[name].append(statistics.median(b - a for a, b in zip(run.elapsed_s, run.elapsed_s[1:])))
+                losses[name] = run.losses
+    finally:
+        train.train = current
+    medians = {name: statistics.median(times) for name, times in step_s.items()}
+    return {"revision": revision, "step_s": step_s, "median_step_s": medians,
+            "ratio": medians[revision] / medians["now"], "same_losses": losses[revision] == losses["now"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--against", metavar="REV", help="also time the loop as it is against the loop at this git revision")
     args = parser.parse_args()
     header = record.start("step_speed", ["torch", "transformers"])
 
@@ -143,11 +192,18 @@ def main() -> None:
     print("median step at " + ", ".join(f"{size} pairs {seconds * 1e3:.0f} ms" for size, seconds in by_batch.items()),
           flush=True)
 
+    compared = None
+    if args.against:
+        compared = against(args.against, lab, spec, args.rounds, args.steps)
+        print(f"step at 16 pairs: {compared['median_step_s'][args.against] * 1e3:.1f} ms at {args.against}, "
+              f"{compared['median_step_s']['now'] * 1e3:.1f} ms now ({compared['ratio']:.2f}x); the same losses bit for "
+              f"bit: {'yes' if compared['same_losses'] else 'no'}; medians of {args.rounds} rounds", flush=True)
+
     record.write(header, {
         "threads": runner.TRAINING_THREADS, "rounds": args.rounds, "steps": args.steps, "activation": gelu,
         "step_s": step_s, "eval_s": eval_s, "medians": medians, "step_ratio": step_ratio, "eval_ratio": eval_ratio,
         "spread_step_ratio": spread_ratio,
-        "median_step_s_by_batch": by_batch,
+        "median_step_s_by_batch": by_batch, "against": compared,
     })
 
 
