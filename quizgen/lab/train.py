@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from quizgen.lab.data import Sequence, packed
@@ -93,7 +94,9 @@ def flattened(parameters, align: int = 16):
     """One weight tensor and one gradient tensor holding all of ``parameters``, which become views into them
     (each starting on a multiple of ``align`` elements) with their gradients zeroed: an optimizer given the
     flat weights updates every parameter in one call, and autograd accumulates each parameter's gradient
-    into its slice of the flat gradient. Per element the arithmetic is the same as on separate tensors."""
+    into its slice of the flat gradient. Per element the arithmetic is the same as on separate tensors,
+    with one difference: a parameter that no loss reaches has a zero gradient rather than none, so AdamW's
+    weight decay still shrinks it (torch skips a parameter without a gradient)."""
     import torch
 
     offsets, total = [], 0
@@ -118,6 +121,17 @@ def unflattened(parameters) -> None:
     for p in parameters:
         p.data = p.data.clone()
         p.grad = None
+
+
+@contextmanager
+def flat_buffers(parameters):
+    """``flattened(parameters)`` for the time of a ``with`` block, undone however the block ends (a learner
+    may interrupt training in a notebook and then save the model)."""
+    buffers = flattened(parameters)
+    try:
+        yield buffers
+    finally:
+        unflattened(parameters)
 
 
 def train(
@@ -166,51 +180,50 @@ def train(
     replay_order = torch.Generator().manual_seed(seed + 1)
     model.to(device).train()
     trained = [p for p in model.parameters() if p.requires_grad]
-    weights, grads = flattened(trained)
-    # The fused kernel is many times faster than the per-tensor loop on CPU for a model this small; on one
-    # flat tensor it is one call, as are zeroing and scaling the gradients.
-    optimizer = torch.optim.AdamW([weights], lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True)
+    with flat_buffers(trained) as (weights, grads):
+        # The fused kernel is many times faster than the per-tensor loop on CPU for a model this small; on one
+        # flat tensor it is one call, as are zeroing and scaling the gradients.
+        optimizer = torch.optim.AdamW([weights], lr=lr, betas=(0.9, 0.95), weight_decay=weight_decay, fused=True)
 
-    losses, snapshots, tokens_seen, target_tokens, elapsed_s = [], {}, [], [], []
-    queue = torch.empty(0, dtype=torch.long)
-    started = time.perf_counter()
-    progress = tqdm(range(steps), desc=desc, leave=False, disable=None if PROGRESS_BARS else True)
-    for step in progress:
-        # Epochs of shuffled examples, so every example is seen equally often.
-        while len(queue) < batch_size:
-            queue = torch.cat([queue, torch.randperm(len(sequences), generator=batch_order)])
-        batch, queue = [sequences[i] for i in queue[:batch_size].tolist()], queue[batch_size:]
-        rows = packed(batch, pad_id, loss_on, pack_width)
-        if replay_per_step:
-            mixed = [replay[i] for i in torch.randint(len(replay), (replay_per_step,), generator=replay_order).tolist()]
-            rows = stacked(rows, packed(mixed, pad_id, "all", pack_width), pad_id)
-            batch = batch + mixed
-        input_ids, labels, position_ids = (t.to(device) for t in rows)
+        losses, snapshots, tokens_seen, target_tokens, elapsed_s = [], {}, [], [], []
+        queue = torch.empty(0, dtype=torch.long)
+        started = time.perf_counter()
+        progress = tqdm(range(steps), desc=desc, leave=False, disable=None if PROGRESS_BARS else True)
+        for step in progress:
+            # Epochs of shuffled examples, so every example is seen equally often.
+            while len(queue) < batch_size:
+                queue = torch.cat([queue, torch.randperm(len(sequences), generator=batch_order)])
+            batch, queue = [sequences[i] for i in queue[:batch_size].tolist()], queue[batch_size:]
+            rows = packed(batch, pad_id, loss_on, pack_width)
+            if replay_per_step:
+                mixed = [replay[i] for i in torch.randint(len(replay), (replay_per_step,), generator=replay_order).tolist()]
+                rows = stacked(rows, packed(mixed, pad_id, "all", pack_width), pad_id)
+                batch = batch + mixed
+            input_ids, labels, position_ids = (t.to(device) for t in rows)
 
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, steps, lr, warmup_steps, min_lr_ratio, cooldown_steps)
-        if label_smoothing:
-            loss, objective = masked_nll(model, input_ids, labels, position_ids, label_smoothing)
-        else:
-            loss = objective = masked_nll(model, input_ids, labels, position_ids)
-        if penalty is not None:
-            objective = objective + penalty(model)
-        grads.zero_()
-        objective.backward()
-        if grad_clip:  # clip_grad_norm_'s arithmetic (the same norm, the same factor), on the flat gradient
-            total_norm = torch.nn.utils.get_total_norm([p.grad for p in trained])
-            grads.mul_(torch.clamp(grad_clip / (total_norm + 1e-6), max=1.0))
-        optimizer.step()
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, steps, lr, warmup_steps, min_lr_ratio, cooldown_steps)
+            if label_smoothing:
+                loss, objective = masked_nll(model, input_ids, labels, position_ids, label_smoothing)
+            else:
+                loss = objective = masked_nll(model, input_ids, labels, position_ids)
+            if penalty is not None:
+                objective = objective + penalty(model)
+            grads.zero_()
+            objective.backward()
+            if grad_clip:  # clip_grad_norm_'s arithmetic (the same norm, the same factor), on the flat gradient
+                total_norm = torch.nn.utils.get_total_norm([p.grad for p in trained])
+                grads.mul_(torch.clamp(grad_clip / (total_norm + 1e-6), max=1.0))
+            optimizer.step()
 
-        losses.append(loss.item())
-        tokens_seen.append((tokens_seen[-1] if tokens_seen else 0) + sum(len(s.ids) for s in batch))
-        target_tokens.append((target_tokens[-1] if target_tokens else 0) + int((labels != -100).sum()))
-        elapsed_s.append(time.perf_counter() - started)
-        if step + 1 in snapshot_steps:
-            snapshots[step + 1] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        if step % 25 == 0:
-            progress.set_postfix(loss=f"{losses[-1]:.3f}")
-    unflattened(trained)
+            losses.append(loss.item())
+            tokens_seen.append((tokens_seen[-1] if tokens_seen else 0) + sum(len(s.ids) for s in batch))
+            target_tokens.append((target_tokens[-1] if target_tokens else 0) + int((labels != -100).sum()))
+            elapsed_s.append(time.perf_counter() - started)
+            if step + 1 in snapshot_steps:
+                snapshots[step + 1] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            if step % 25 == 0:
+                progress.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()
     return TrainRun(
         loop=f"{train.__module__}.{train.__qualname__}",

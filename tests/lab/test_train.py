@@ -146,12 +146,20 @@ def test_one_flat_buffer_trains_exactly_as_torch_s_per_tensor_adamw_and_clipping
     assert all(torch.equal(trained[name], expected[name]) for name in expected)
 
 
-def test_after_training_each_parameter_has_its_own_storage_and_no_gradient(tiny_gpt2, lab_data, tokenizer, tmp_path):
+def test_after_training_or_an_interruption_each_parameter_has_its_own_storage_and_no_gradient(tiny_gpt2, lab_data, tokenizer, tmp_path):
     train(tiny_gpt2, lab_data.finetune_train[:8], steps=2, lr=1e-3, batch_size=8, pad_id=tokenizer.pad_token_id)
     parameters = list(tiny_gpt2.parameters())
     assert len({p.untyped_storage().data_ptr() for p in parameters}) == len(parameters)
     assert all(p.grad is None for p in parameters)
     tiny_gpt2.save_pretrained(tmp_path)  # safetensors refuses tensors that share a buffer
+
+    def interrupted(model):  # as when a learner interrupts the cell
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_gpt2, lab_data.finetune_train[:8], steps=2, lr=1e-3, batch_size=8, pad_id=tokenizer.pad_token_id,
+              penalty=interrupted)
+    assert len({p.untyped_storage().data_ptr() for p in parameters}) == len(parameters)
+    assert all(p.grad is None for p in parameters)
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert lr_at(0, 100, 1.0, 10, 0.1) == pytest.approx(0.1)
