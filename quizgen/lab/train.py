@@ -90,13 +90,17 @@ def lr_at(step: int, steps: int, lr: float, warmup_steps: int, min_lr_ratio: flo
     return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def flattened(parameters, align: int = 16):
-    """One weight tensor and one gradient tensor holding all of ``parameters``, which become views into them
-    (each starting on a multiple of ``align`` elements) with their gradients zeroed: an optimizer given the
-    flat weights updates every parameter in one call, and autograd accumulates each parameter's gradient
-    into its slice of the flat gradient. Per element the arithmetic is the same as on separate tensors,
-    with one difference: a parameter that no loss reaches has a zero gradient rather than none, so AdamW's
-    weight decay still shrinks it (torch skips a parameter without a gradient)."""
+@contextmanager
+def flat_buffers(parameters, align: int = 16):
+    """For the time of a ``with`` block, one weight tensor and one gradient tensor holding all of
+    ``parameters``, which become views into them (each starting on a multiple of ``align`` elements) with
+    their gradients zeroed: an optimizer given the flat weights updates every parameter in one call, and
+    autograd accumulates each parameter's gradient into its slice of the flat gradient. Per element the
+    arithmetic is the same as on separate tensors, with one difference: a parameter that no loss reaches has
+    a zero gradient rather than none, so AdamW's weight decay still shrinks it (torch skips a parameter
+    without a gradient). However the block ends (a learner may interrupt training in a notebook and then
+    save the model), each parameter gets storage of its own back, and no gradient: a saved model must not
+    share one buffer."""
     import torch
 
     offsets, total = [], 0
@@ -112,26 +116,12 @@ def flattened(parameters, align: int = 16):
             view.copy_(p)
             p.data = view
             p.grad = weights.grad[start:start + p.numel()].view_as(p)
-    return weights, weights.grad
-
-
-def unflattened(parameters) -> None:
-    """Undo ``flattened``: each parameter its own storage again (a saved model must not share one buffer),
-    and no gradient."""
-    for p in parameters:
-        p.data = p.data.clone()
-        p.grad = None
-
-
-@contextmanager
-def flat_buffers(parameters):
-    """``flattened(parameters)`` for the time of a ``with`` block, undone however the block ends (a learner
-    may interrupt training in a notebook and then save the model)."""
-    buffers = flattened(parameters)
     try:
-        yield buffers
+        yield weights, weights.grad
     finally:
-        unflattened(parameters)
+        for p in parameters:
+            p.data = p.data.clone()
+            p.grad = None
 
 
 def train(

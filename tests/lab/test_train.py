@@ -112,7 +112,6 @@ def test_same_seed_and_threads_give_bit_identical_training(tokenizer, lab_data):
     assert losses_c != losses_a  # the seed really decides the batch order
 
 
-
 def test_one_flat_buffer_trains_exactly_as_torch_s_per_tensor_adamw_and_clipping(tiny_gpt2, lab_data, tokenizer):
     """The loop keeps weights and gradients in one flat tensor each; per element that is the same arithmetic
     as torch's AdamW and clip_grad_norm_ on separate tensors, bit for bit, with clipping active."""
@@ -160,6 +159,7 @@ def test_after_training_or_an_interruption_each_parameter_has_its_own_storage_an
               penalty=interrupted)
     assert len({p.untyped_storage().data_ptr() for p in parameters}) == len(parameters)
     assert all(p.grad is None for p in parameters)
+
 
 def test_learning_rate_warms_up_then_decays_to_the_floor():
     assert lr_at(0, 100, 1.0, 10, 0.1) == pytest.approx(0.1)
